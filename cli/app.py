@@ -1,0 +1,39 @@
+"""The `pwb` Typer application: root app plus one module per command group.
+
+Each module in COMMAND_MODULES exposes ``register(app)``. Modules import heavy libraries
+(torch, matplotlib, scipy) inside the command functions so `pwb --help` stays fast.
+Only commands that work are registered.
+"""
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="pwb",
+    help="nanoBragg parity workbench: simulate, trace, diff and compare C vs PyTorch.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+# One entry per command group; each module has register(app).
+COMMAND_MODULES: list[str] = []
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    """Console entry point for `pwb`."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

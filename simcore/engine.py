@@ -1,0 +1,175 @@
+"""The pixel kernel for one chunk of pixels, and the run-level state it carries between chunks.
+
+Chunks are contiguous runs of the rendered pixels in the C's serial (raster) order, so the two
+order-dependent C behaviours can be reproduced exactly:
+- phi carry-over: the run's first phi-loop pass uses ``rot_first`` (goniometer.py);
+- interpolation switch-off: the first out-of-range evaluation turns tricubic interpolation off for
+  itself and everything after it (reference S4, trap T-INTERP).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from simcore import kernel_geometry as G
+from simcore import kernel_terms as K
+from simcore.taps import tap, tap_chunk, tracing
+
+
+@dataclass
+class RunState:
+    """Serial-order state of the C loop that survives from one chunk to the next."""
+
+    interp_on: bool
+    first_pass_done: bool
+
+
+def tree_sum(x: torch.Tensor) -> torch.Tensor:
+    """Pairwise sum over dim 0 with elementwise adds only: the result for a pixel never depends
+    on how many pixels share the chunk (trace closure is exact)."""
+    while x.shape[0] > 1:
+        n = x.shape[0]
+        if n % 2:
+            x = torch.cat([x[0:n - 1:2] + x[1::2], x[n - 1:]])
+        else:
+            x = x[0::2] + x[1::2]
+    return x[0]
+
+
+def compute_chunk(inp, spix: torch.Tensor, fpix: torch.Tensor, state: RunState,
+                  first_pass_k: int | None = None) -> torch.Tensor:
+    """Float image values (compute dtype, before the float32 store) for pixels (spix, fpix).
+
+    ``first_pass_k``: when this 1-pixel chunk holds the run's first phi-loop pass, the serial
+    index over (layer, sub_s, sub_f, source) of that evaluation.
+    """
+    tap_chunk(spix, fpix, inp.loop_sizes)
+    geo = G.pixel_geometry(inp, spix, fpix)
+    sc = G.scattering(inp, geo)
+    reached = sc["reached"]
+    pol_full = G.polarization(inp, geo, sc) if (not inp.nopolar or inp.os_polar) else None
+    if inp.os_polar:
+        polar_c = pol_full
+    elif inp.nopolar:
+        polar_c = torch.ones_like(geo["R"][:1, :1, :1])
+    else:
+        polar_c = G.cached_polar(inp, pol_full, reached)
+
+    ev = _evaluations(inp, sc, first_pass_k)
+    ev = _choose_fcell(inp, ev, reached, state)
+    keep = reached & ev["fcell_reached"]
+    term = torch.where(keep, ev["F_cell"] * ev["F_cell"] * ev["F_latt"] * ev["F_latt"],
+                       torch.zeros((), dtype=inp.dtype, device=inp.device))
+    if inp.os_thick or inp.os_polar or inp.os_omega:
+        I = _running_sum_with_factors(inp, term, keep, geo, pol_full)
+    else:
+        I = inp.I_bg + tree_sum(term.reshape(-1, term.shape[-1]))
+        I = I.reshape((1,) * 6 + (-1,))
+    S = (inp.r_e_sqr_fluence * I) / inp.steps
+    if not inp.os_thick:
+        S = S * geo["cap_c"]
+    if not inp.os_polar:
+        S = S * polar_c
+    if not inp.os_omega:
+        S = S * geo["omega_c"]
+    if tracing():
+        _tap_final(inp, geo, sc, I, S, pol_full, polar_c, keep)
+    return S.reshape(-1)
+
+
+def _evaluations(inp, sc, first_pass_k):
+    ev = _inner(inp, inp.rot_steady, sc["q"])
+    if first_pass_k is not None and inp.rot_differs:
+        first = _inner(inp, inp.rot_first, sc["q"])
+        serial = torch.arange(sc["reached"][..., :1].numel(), device=inp.device)
+        use_first = (serial == first_pass_k).reshape(sc["reached"].shape[:4] + (1, 1, 1))
+        ev = K.blend(first, ev, use_first)
+    for name, dims in (("hkl_frac", K.ALL_DIMS), ("hkl_rounded", K.ALL_DIMS)):
+        tap(name, tuple(ev["hkl"] if name == "hkl_frac" else ev["hkl0"]), dims)
+    for name in ("F_latt_a", "F_latt_b", "F_latt_c"):
+        value = ev[name]
+        tap(name, value if value is not None else torch.ones((1,) * 7, dtype=inp.dtype, device=inp.device),
+            K.ALL_DIMS if value is not None else ())
+    tap("F_latt", ev["F_latt"], K.ALL_DIMS)
+    return ev
+
+
+def _inner(inp, rot, q):
+    mi = K.miller(rot, q)
+    ev = K.lattice_and_structure(inp, mi, interp_on=False)  # interpolation handled below
+    ev.update({"hkl": mi["hkl"], "hkl0": mi["hkl0"], "abc": mi["abc"]})
+    if tracing():
+        tap("rot_a_angstroms", tuple(x * 1e10 for x in mi["abc"][0]), ("phi", "mosaic"))
+        tap("rot_b_angstroms", tuple(x * 1e10 for x in mi["abc"][1]), ("phi", "mosaic"))
+        tap("rot_c_angstroms", tuple(x * 1e10 for x in mi["abc"][2]), ("phi", "mosaic"))
+    return ev
+
+
+def _choose_fcell(inp, ev, reached, state: RunState):
+    """F_cell: interpolated up to (excluding) the first out-of-range evaluation in serial order,
+    nearest-neighbour from it on, when interpolation is active (C globals ``interpolate``)."""
+    F = ev["F_nn"]
+    if state.interp_on:
+        h, k, l = ev["hkl"]
+        oor = K.interp_out_of_range(inp.ftable, h, k, l) & reached & ev["fcell_reached"]
+        F_int = K.f_interpolated(inp.ftable, h, k, l)
+        oor_ps = oor.reshape(-1, oor.shape[-1]).t().reshape(-1)  # serial order: pixel, then inner
+        if bool(oor_ps.any()):
+            first = int(torch.argmax(oor_ps.to(torch.uint8)))
+            serial = torch.arange(oor_ps.numel(), device=inp.device)
+            n_inner = oor.reshape(-1, oor.shape[-1]).shape[0]
+            after = (serial >= first).reshape(-1, n_inner).t().reshape(oor.shape)
+            F = torch.where(after, F, F_int)
+            state.interp_on = False
+        else:
+            F = F_int.expand(F.shape) if F_int.shape != F.shape else F_int
+    ev["F_cell"] = F
+    tap("F_cell", F, K.ALL_DIMS)
+    tap("reached_fcell", ev["fcell_reached"], K.ALL_DIMS)
+    return ev
+
+
+def _running_sum_with_factors(inp, term, keep, geo, pol_full):
+    """The C's ``I += term; I *= cap; I *= polar; I *= Ω`` for -oversample_* flags, in order."""
+    shape = term.shape
+    n_pix = shape[-1]
+    factors = []
+    if inp.os_thick:
+        factors.append(geo["cap"].expand(shape))
+    if inp.os_polar:
+        factors.append(pol_full.expand(shape))
+    if inp.os_omega:
+        factors.append(geo["omega"].expand(shape))
+    flat_t = term.reshape(-1, n_pix)
+    flat_k = keep.expand(shape).reshape(-1, n_pix)
+    flat_f = [f.reshape(-1, n_pix) for f in factors]
+    I = torch.full((n_pix,), inp.I_bg, dtype=inp.dtype, device=inp.device)
+    for j in range(flat_t.shape[0]):
+        nxt = I + flat_t[j]
+        for f in flat_f:
+            nxt = nxt * f[j]
+        I = torch.where(flat_k[j], nxt, I)
+    return I.reshape((1,) * 6 + (-1,))
+
+
+def _tap_final(inp, geo, sc, I, S, pol_full, polar_c, keep):
+    tap("I_before_scaling", I, ())
+    cap = geo["cap"][-1:, -1:, -1:] if inp.os_thick else geo["cap_c"]
+    tap("capture_fraction", cap, ())
+    if inp.os_polar:
+        flat = pol_full.expand(sc["reached"].shape).reshape(-1, sc["reached"].shape[-1])
+        last = sc["reached"].reshape(-1, sc["reached"].shape[-1]).flip(0).to(torch.uint8).argmax(0)
+        idx = flat.shape[0] - 1 - last
+        polar_c = flat.gather(0, idx.unsqueeze(0)).reshape((1,) * 6 + (-1,))
+    tap("polar", polar_c, ())
+    tap("omega_pixel", geo["omega"][-1:, -1:, -1:] if inp.os_omega else geo["omega_c"], ())
+    d, inc = geo["d"], sc["inc"]
+    cos2t = [inc[k][:, :, :, -1:] * d[k][-1:, -1:, -1:] for k in range(3)]
+    tap("cos_2theta", cos2t[0] + cos2t[1] + cos2t[2], ())
+    if pol_full is not None:
+        tap("polar_eval", pol_full if inp.os_polar else polar_c, G.SRC_DIMS)
+    cos_all = inc[0] * d[0] + inc[1] * d[1] + inc[2] * d[2]
+    tap("cos2theta_eval", cos_all, G.SRC_DIMS)
+    tap("I_pixel_final", S, ())
+    tap("floatimage_accumulated", S.to(torch.float32), ())

@@ -1,0 +1,71 @@
+"""Set-up inputs that come from files or the C random-number generator.
+
+Thin adapters between the set-up sequence and the numpy-only modules (rng, hklio, sourcefile):
+the RNG object is created once per run and kept, because the C's ``ran1`` table is shared by
+the misset, mosaic and noise streams (trap T-SEEDS).
+"""
+from __future__ import annotations
+
+import torch
+
+from simcore import vec as V
+from simcore.rng import CRandom, CSeeds, setup_draws
+
+
+def make_seeds(cargs) -> CSeeds:
+    return CSeeds.from_cli(seed=cargs.seed, mosaic_seed=cargs.mosaic_seed, misset_seed=cargs.misset_seed)
+
+
+def mosaic_and_misset(cargs, sm, params, rng: CRandom, seeds: CSeeds):
+    """(misset angles in rad or None, mosaic U matrices (NM,3,3) float64 tensor, notes)."""
+    notes: list[str] = []
+    draws = setup_draws(misset_random=cargs.misset_mode == "random", mosaic_spread_rad=sm.mosaic_spread_rad,
+                        mosaic_domains=sm.mosaic_domains, seeds=seeds, rng=rng)
+    misset = None
+    if draws.misset_rad is not None:
+        misset = tuple(draws.misset_rad)
+        deg = [x * 180.0 / 3.141592653589793 for x in misset]
+        notes.append("random orientation misset angles: %f %f %f deg" % tuple(deg))
+    elif cargs.misset_mode == "angles":
+        misset = tuple(cargs.misset_rad)
+    if "misset_rad" in params:
+        t = params["misset_rad"]
+        misset = (t[0], t[1], t[2])
+    umats = torch.as_tensor(draws.mosaic_umats, dtype=V.F64)
+    return misset, umats, notes
+
+
+def load_structure_factors(cargs, fdump_path: str | None, *, dump_dir: str | None = None):
+    """(grid or None, description of the source, notes). Reads -hkl (and writes Fdump.bin like
+    the C), or a stale Fdump.bin when no -hkl is given (trap T-FDUMP, warned)."""
+    notes: list[str] = []
+    if cargs.hkl_file is None and fdump_path is None:
+        return None, f"default_F {cargs.default_F:g}", notes
+    from simcore import hklio
+
+    if cargs.hkl_file is not None:
+        grid = hklio.read_hkl(cargs.hkl_file, default_F=cargs.default_F)
+        notes += list(getattr(grid, "warnings", []))
+        if dump_dir is not None:
+            import os
+
+            try:
+                hklio.write_fdump(os.path.join(dump_dir, cargs.dump_file), grid)
+            except OSError as exc:
+                notes.append(f"unable to open dump file: {cargs.dump_file} ({exc.strerror})")
+        return grid, f"hkl file {cargs.hkl_file}", notes
+    notes.append(f"no -hkl given: reading structure factors from {fdump_path} left by an earlier run "
+                 "(the C does this even with -default_F; delete the file if it is stale)")
+    grid = hklio.read_fdump(fdump_path)
+    return grid, f"Fdump {fdump_path}", notes
+
+
+def read_sources(cargs, warnings: list) -> list | None:
+    """Rows (x, y, z, weight, lambda_m) of -sourcefile, NaN for a missing column; None without one."""
+    if cargs.sourcefile is None:
+        return None
+    from simcore import sourcefile
+
+    table = sourcefile.read_sourcefile(cargs.sourcefile)
+    warnings.extend(getattr(table, "warnings", []))
+    return table.rows
