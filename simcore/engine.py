@@ -23,6 +23,7 @@ class RunState:
 
     interp_on: bool
     first_pass_done: bool
+    omega_sum: float = 0.0           # the C's running Σ Ω over every rendered sub-pixel (stdout)
 
 
 def tree_sum(x: torch.Tensor) -> torch.Tensor:
@@ -66,6 +67,7 @@ def compute_chunk(inp, spix: torch.Tensor, fpix: torch.Tensor, state: RunState,
     else:
         I = inp.I_bg + tree_sum(term.reshape(-1, term.shape[-1]))
         I = I.reshape((1,) * 6 + (-1,))
+    state.omega_sum += _omega_sum(inp, geo)
     S = (inp.r_e_sqr_fluence * I) / inp.steps
     if not inp.os_thick:
         S = S * geo["cap_c"]
@@ -76,6 +78,13 @@ def compute_chunk(inp, spix: torch.Tensor, fpix: torch.Tensor, state: RunState,
     if tracing():
         _tap_final(inp, geo, sc, I, S, pol_full, polar_c, keep)
     return S.reshape(-1)
+
+
+def _omega_sum(inp, geo) -> float:
+    if inp.os_omega:
+        return float(geo["omega"].expand(geo["R"].shape).sum())
+    n_sub = inp.thicksteps * inp.oversample * inp.oversample
+    return float(geo["omega_c"].sum()) * n_sub
 
 
 def _evaluations(inp, sc, first_pass_k):

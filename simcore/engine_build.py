@@ -13,7 +13,7 @@ def _ftable(setup, dtype, device) -> FTable:
     default_F = setup.cargs.default_F
     if g is None or getattr(g, "hkls", 0) == 0:
         return FTable(grid=None, mins=(0, 0, 0), maxs=(-1, -1, -1), ranges=(0, 0, 0), hkls=0, default_F=default_F)
-    grid = torch.as_tensor(g.grid, dtype=dtype, device=device).reshape(-1)
+    grid = torch.as_tensor(g.F, dtype=dtype, device=device).reshape(-1)
     return FTable(grid=grid, mins=(g.h_min, g.k_min, g.l_min), maxs=(g.h_max, g.k_max, g.l_max),
                   ranges=(g.h_range, g.k_range, g.l_range), hkls=g.hkls, default_F=default_F)
 

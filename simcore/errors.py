@@ -31,3 +31,9 @@ class SimcoreInputError(SimcoreError, ValueError):
     """An input file that cannot be used: missing, unreadable, truncated or unparseable. Exit code 5."""
 
     exit_code = 5
+
+
+class SimcoreOutputError(SimcoreError):
+    """An output path cannot be written (exit code 6). Added by the lead for `python -m simcore`."""
+
+    exit_code = 6

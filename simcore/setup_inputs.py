@@ -66,6 +66,6 @@ def read_sources(cargs, warnings: list) -> list | None:
         return None
     from simcore import sourcefile
 
-    table = sourcefile.read_sourcefile(cargs.sourcefile)
-    warnings.extend(getattr(table, "warnings", []))
-    return table.rows
+    table = sourcefile.read_source_file(cargs.sourcefile)
+    warnings.extend(w.removeprefix("WARNING: ") for w in table.warnings)
+    return [tuple(float(v) for v in row) for row in table.columns]

@@ -1,4 +1,4 @@
-"""simulate(): nanoBragg arguments → float image, chunked over the rendered pixels.
+"""render(): nanoBragg arguments → float image, chunked over the rendered pixels.
 
 The only owner of the pixel loop. Chunks are contiguous runs of the rendered pixels (ROI minus
 mask) in the C's raster order, sized from a memory budget; the first phi-loop pass and the
@@ -29,10 +29,16 @@ class SimResult:
     setup: Setup
     inputs: object
     rendered: int
-    notes: list = field(default_factory=list)
+    omega_sum: float = 0.0
+    config: dict = field(default_factory=dict)
+    output_lines: list = field(default_factory=list)
+
+    def __iter__(self):
+        """``image, config = simcore.simulate(args)``."""
+        return iter((self.image, self.config))
 
 
-def simulate(args, *, params: dict | None = None, dtype: str | None = None, device: str | None = None,
+def render(args, *, params: dict | None = None, dtype: str | None = None, device: str | None = None,
              pixels: list | None = None, cwd: str | None = None, dump_dir: str | None = None,
              max_memory_gb: float | None = None) -> SimResult:
     """Run the engine. ``args`` is a nanoBragg argument list or a parsed :class:`CArgs`.
@@ -52,7 +58,7 @@ def simulate(args, *, params: dict | None = None, dtype: str | None = None, devi
     wants_grad = any(isinstance(v, torch.Tensor) and v.requires_grad for v in (params or {}).values())
     ctx = torch.enable_grad() if wants_grad else torch.inference_mode()
     with ctx:
-        flat_vals, flat_idx, rendered = _run(inp, setup, budget, pixels)
+        flat_vals, flat_idx, rendered, omega_sum = _run(inp, setup, budget, pixels)
         n_f, n_s = setup.det.fpixels, setup.det.spixels
         full = torch.zeros(n_s * n_f, dtype=dt, device=dev)
         if flat_idx:
@@ -61,7 +67,8 @@ def simulate(args, *, params: dict | None = None, dtype: str | None = None, devi
             full = full.index_put((idx,), vals)
         image_compute = full.reshape(n_s, n_f)
         image = image_compute.to(torch.float32)
-    return SimResult(image=image, image_compute=image_compute, setup=setup, inputs=inp, rendered=rendered)
+    return SimResult(image=image, image_compute=image_compute, setup=setup, inputs=inp, rendered=rendered,
+                     omega_sum=omega_sum)
 
 
 def _chunk_pixels(setup: Setup, inp, budget: float):
@@ -134,7 +141,7 @@ def _run(inp, setup, budget, pixels):
             vals.append(compute_chunk(inp, sp_d, fp_d, state, first_pass_k=k))
             idxs.append((sp_d * n_f + fp_d))
             rendered += sp.numel()
-    return vals, idxs, rendered
+    return vals, idxs, rendered, state.omega_sum
 
 
 def _split_first(spix, fpix, first):

@@ -1,0 +1,122 @@
+"""The effective configuration: a JSON-able dict, and the C program's own stdout block for it.
+
+`python -m simcore` prints the set-up summary in the C's format (``%g``), so one parser
+(tracekit's config parser) reads both sides and ``pwb config-diff`` catches a wrong pivot,
+convention or beam centre before any pixel is compared.
+"""
+from __future__ import annotations
+
+import math
+
+from simcore.cfmt import c_f, c_g
+
+RTD = 180.0 / math.pi
+
+
+def _v(t) -> list[float]:
+    return [float(x) for x in t]
+
+
+def effective_config(setup) -> dict:
+    """What simcore parsed and derived, with units in the names."""
+    c, det, sm, cr, src = setup.cargs, setup.det, setup.sm, setup.cr, setup.src
+    px = det.pixel_m
+    return {
+        "convention": det.convention, "pivot": det.pivot,
+        "fpixels": det.fpixels, "spixels": det.spixels, "pixel_m": px,
+        "detsize_f_m": det.detsize_f_m, "detsize_s_m": det.detsize_s_m,
+        "distance_m": float(det.distance_m), "close_distance_m": float(det.close_distance_m),
+        "Xbeam_m": float(det.Xbeam_m), "Ybeam_m": float(det.Ybeam_m),
+        "Fbeam_m": float(det.Fbeam_m), "Sbeam_m": float(det.Sbeam_m),
+        "Fbeam_px": float(det.Fbeam_m) / px, "Sbeam_px": float(det.Sbeam_m) / px,
+        "Fclose_m": float(det.Fclose_m), "Sclose_m": float(det.Sclose_m),
+        "ORGX_px": float(det.ORGX), "ORGY_px": float(det.ORGY),
+        "pix0_m": _v(det.pix0_m), "fdet": _v(det.fdet), "sdet": _v(det.sdet), "odet": _v(det.odet),
+        "beam": _v(det.beam), "polar_vector": _v(det.polar), "spindle": _v(det.spindle),
+        "twotheta_axis": _v(det.twotheta_axis), "dials_origin_mm": _v(det.dials_origin_mm),
+        "detector_rot_deg": [float(x) * RTD for x in det.rot_rad], "twotheta_deg": float(det.twotheta_rad) * RTD,
+        "curved_det": det.curved, "point_pixel": det.point_pixel,
+        "oversample": setup.oversample, "recommended_oversample": setup.recommended_oversample,
+        "oversample_thick": c.oversample_thick, "oversample_polar": c.oversample_polar,
+        "oversample_omega": c.oversample_omega,
+        "steps": setup.steps, "sources": int(src.direction.shape[0]), "divsteps": src.divsteps,
+        "dispsteps": sm.dispsteps, "phisteps": sm.phisteps, "phi0_deg": sm.phi0_rad * RTD,
+        "phistep_deg": sm.phistep_rad * RTD, "osc_deg": sm.osc_rad * RTD,
+        "mosaic_domains": sm.mosaic_domains, "mosaic_spread_deg": sm.mosaic_spread_rad * RTD,
+        "thicksteps": sm.thicksteps, "thick_m": sm.thick_m, "mu_m_inv": sm.mu_m_inv,
+        "lambda0_m": float(setup.lambda0_m), "fluence_photons_per_m2": setup.fluence,
+        "kahn_factor": c.polarization, "nopolar": c.nopolar,
+        "cell_A": list(cr.cell_A), "cell_deg": list(cr.cell_deg), "V_cell_A3": float(cr.V_cell_A3),
+        "N": [float(cr.Na), float(cr.Nb), float(cr.Nc)], "xtal_shape": c.xtal_shape,
+        "hkl_source": setup.hkl_source, "default_F": c.default_F,
+        "hkls": 0 if setup.ftable_np is None else int(setup.ftable_np.hkls),
+        "interpolate": setup.interpolate, "roi": list(setup.roi), "dmin_m": c.dmin_m,
+        "water_m": c.water_m, "I_bg": setup.I_bg,
+        "emulate_c": dict(c.emulate), "warnings": list(setup.warnings),
+    }
+
+
+def _g3(v) -> str:
+    return " ".join(c_g(float(x)) for x in v)
+
+
+def setup_lines(setup) -> list[str]:
+    """The C's set-up printout (the subset a config diff needs), in the C's order and format."""
+    c, det, sm, cr, src = setup.cargs, setup.det, setup.sm, setup.cr, setup.src
+    out = [f"{det.convention.lower()} convention selected."]
+    out.append("pivoting detector around sample" if det.pivot == "sample" else
+               "pivoting detector around direct beam spot")
+    out.append("XDS incident beam: " + _g3([float((det.beam * v).sum()) for v in (det.fdet, det.sdet, det.odet)]))
+    out.append("auto-selected tricubic interpolation of structure factors" if setup.interpolate and c.interpolate > 1
+               else "auto-selected no interpolation" if c.interpolate > 1 else "")
+    a, b, cc = cr.cell_A
+    al, be, ga = cr.cell_deg
+    out.append(f"Unit Cell: {c_g(a)} {c_g(b)} {c_g(cc)} {c_g(al)} {c_g(be)} {c_g(ga)}")
+    out.append(f"volume = {c_g(float(cr.V_cell_A3))} A^3")
+    sizes = [float(n) * L * 1e-4 for n, L in zip((cr.Na, cr.Nb, cr.Nc), cr.cell_A)]
+    out.append(f"crystal is {c_g(sizes[0])} x {c_g(sizes[1])} x {c_g(sizes[2])} microns")
+    if c.oversample <= 0:
+        out.append(f"auto-selected {setup.oversample}-fold oversampling")
+    out.append(f"  created a total of {src.direction.shape[0]} sources:")
+    out.append(f"  created a total of {sm.mosaic_domains} mosaic domains")
+    hkls = 0 if setup.ftable_np is None else int(setup.ftable_np.hkls)
+    out.append(f"  {hkls} initialized hkls (all others ={c_g(c.default_F)})")
+    shape = {"round": "ellipsoidal", "square": "parallelpiped", "gauss": "gaussian", "tophat": "tophat-spot"}
+    out.append(f"  {shape[c.xtal_shape]} xtal: {float(cr.Na):.0f}x{float(cr.Nb):.0f}x{float(cr.Nc):.0f} cells")
+    out.append(f"  wave={c_g(float(setup.lambda0_m))} meters +/- {c_g(sm.dispersion * 100)}% in {sm.dispsteps} steps")
+    out.append("  polarization effect disabled" if c.nopolar else f"  Kahn polarization factor: {c_f(c.polarization)}")
+    if det.curved:
+        out.append("  curved detector: all pixels same distance from origin")
+    if det.point_pixel:
+        out.append("  pixel obliquity effect disabled")
+    out.append(f"  incident fluence: {c_g(setup.fluence)} photons/m^2")
+    out.append(f"  distance={c_g(float(det.distance_m))} detsize={c_g(det.detsize_f_m)}x{c_g(det.detsize_s_m)}  "
+               f"pixel={c_g(det.pixel_m)} meters ({det.fpixels}x{det.spixels} pixels)")
+    out.append(f"  sensor is {c_g(sm.thick_m)} m thick in {sm.thicksteps} layers with mu= {c_g(sm.mu_m_inv)}")
+    out.append(f"  Xbeam={c_g(float(det.Xbeam_m))} Ybeam={c_g(float(det.Ybeam_m))}")
+    out.append(f"  Fbeam={c_g(float(det.Fbeam_m))} Sbeam={c_g(float(det.Sbeam_m))}")
+    out.append(f"  Xclose={c_g(det.Xclose_m)} Yclose={c_g(det.Yclose_m)}")
+    out.append(f"  Fclose={c_g(float(det.Fclose_m))} Sclose={c_g(float(det.Sclose_m))}")
+    out.append("  DIRECTION_OF_DETECTOR_X-AXIS= " + _g3(det.fdet))
+    out.append("  DIRECTION_OF_DETECTOR_Y-AXIS= " + _g3(det.sdet))
+    out.append("  DIRECTION_OF_DETECTOR_Z-AXIS= " + _g3(det.odet))
+    out.append("  INCIDENT_BEAM_DIRECTION= " + _g3(det.beam))
+    out.append("  spindle ROTATION_AXIS= " + _g3(det.spindle))
+    normal = [float(det.beam[1] * det.polar[2] - det.beam[2] * det.polar[1]),
+              float(det.beam[2] * det.polar[0] - det.beam[0] * det.polar[2]),
+              float(det.beam[0] * det.polar[1] - det.beam[1] * det.polar[0])]
+    out.append("  POLARIZATION_PLANE_NORMAL= " + _g3(normal))
+    out.append("  dials origin= " + _g3(det.dials_origin_mm))
+    x0, x1, y0, y1 = setup.roi
+    out.append(f"  roi: {x0} < x < {x1} && {y0} < y < {y1}")
+    out.append(f"  hdivrange={c_g(sm.hdivrange_rad)} hdivstep={c_g(sm.hdivstep_rad)}  radians")
+    out.append(f"  vdivrange={c_g(sm.vdivrange_rad)} vdivstep={c_g(sm.vdivstep_rad)}  radians")
+    out.append(f"  {src.divsteps} divergence steps")
+    out.append(f"  {src.direction.shape[0]} sources")
+    out.append(f"  {sm.mosaic_domains} mosaic domains over mosaic spread of {c_g(sm.mosaic_spread_rad * RTD)} degrees")
+    out.append(f"  {sm.phisteps} phi steps from {c_g(sm.phi0_rad * RTD)} to {c_g((sm.phi0_rad + sm.osc_rad) * RTD)} degrees")
+    flags = "".join(f" +{k}" for k, on in (("thick", c.oversample_thick), ("polar", c.oversample_polar),
+                                            ("omega", c.oversample_omega)) if on)
+    out.append(f"  {setup.oversample}x{setup.oversample} pixel oversample steps{flags}")
+    out.append("DETECTOR_PIX0_VECTOR " + " ".join("%.15g" % float(x) for x in det.pix0_m))
+    return [line for line in out if line]
