@@ -19,7 +19,15 @@ app = typer.Typer(
 )
 
 # One entry per command group; each module has register(app).
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = [
+    "cli.metrics",
+    "cli.peaks",
+    "cli.plateau",
+    "cli.pick",
+    "cli.fixplan",
+    "cli.plan",
+    "cli.report",
+]
 
 
 def _register_all() -> None:

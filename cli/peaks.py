@@ -1,0 +1,110 @@
+"""`pwb peaks REF CAND`: detect, match (Hungarian, gated) and tabulate the Bragg peaks of two images.
+
+Exit codes: 0 ok, 2 usage (bad option, ROI outside the image, output exists), 3 ``--min-match`` not
+met, 4 shape mismatch, 5 unreadable/malformed image (wrong byte count, NaN/Inf, missing file).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Tuple
+
+import typer
+
+from cli.errors import fail, guarded
+from cli.exit_codes import Exit
+
+SHAPE_HELP = "SLOW FAST pixel counts of raw float32 files (else meta.json beside them, or --nb-args)."
+NB_ARGS_HELP = "The nanoBragg command line that wrote raw files; the shape follows the C's rule."
+ROI_HELP = "C inclusive form, as nanoBragg's -roi: XMIN XMAX YMIN YMAX, x = fast, y = slow, zero-based."
+
+
+def register(app: typer.Typer) -> None:
+    app.command("peaks")(peaks)
+
+
+def peaks(
+    ref: Path = typer.Argument(..., help="Reference image (raw float32, .npy or SMV)."),
+    cand: Path = typer.Argument(..., help="Candidate image (same shape)."),
+    shape: Optional[Tuple[int, int]] = typer.Option(None, "--shape", metavar="S F", help=SHAPE_HELP),
+    nb_args: Optional[str] = typer.Option(None, "--nb-args", help=NB_ARGS_HELP),
+    top: int = typer.Option(50, "--top", min=1, help="Keep the N brightest peaks of each image."),
+    percentile: float = typer.Option(99.5, "--percentile", min=0.0, max=100.0, help="Detection threshold."),
+    nms_radius: float = typer.Option(3.0, "--nms-radius", min=0.0, help="Suppression disk radius (px)."),
+    gate: float = typer.Option(1.0, "--gate", min=0.0, help="Largest matched distance (px)."),
+    subpixel: bool = typer.Option(False, "--subpixel", help="Intensity-weighted sub-pixel positions."),
+    plateau_rtol: float = typer.Option(0.0, "--plateau-rtol", min=0.0, max=0.999,
+                                       help="Merge a top's pixels within this relative tolerance."),
+    roi: Optional[Tuple[int, int, int, int]] = typer.Option(None, "--roi", metavar="XMIN XMAX YMIN YMAX",
+                                                            help=ROI_HELP),
+    csv: Optional[Path] = typer.Option(None, "--csv", help="Write the peak table (CSV)."),
+    overlay: Optional[Path] = typer.Option(None, "--overlay", help="Write the overlay PNG."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the summary (JSON)."),
+    min_match: Optional[float] = typer.Option(None, "--min-match", min=0.0, max=1.0,
+                                              help="Exit 3 unless matched fraction >= FRACTION."),
+    case: Optional[str] = typer.Option(None, "--case", help="Case name for the overlay title."),
+    force: bool = typer.Option(False, "--force", help="Replace existing output files."),
+) -> None:
+    """Compare the peaks of REF and CAND; matched fraction = matched / reference's top N."""
+    with guarded("pwb peaks"):
+        from parity.images import read_pair, write_json_atomic
+        from parity.metrics import compare_images
+        from parity.peak_table import compare_peaks, write_peak_csv
+        from parity.roi import Roi
+
+        ref_img, cand_img = read_pair(ref, cand, shape=shape, nanobragg_args=nb_args)
+        region = Roi.from_c_inclusive(*roi) if roi else None
+        comp = compare_peaks(ref_img, cand_img, top_n=top, percentile=percentile, nms_radius_px=nms_radius,
+                             gate_px=gate, subpixel=subpixel, plateau_rtol=plateau_rtol, roi=region)
+        summary = comp.summary()
+        metrics = compare_images(ref_img, cand_img, roi=comp.roi)
+        met = _min_match_met(summary["matched_fraction"], min_match)
+        if csv:
+            write_peak_csv(comp.table(), csv, overwrite=force)
+        if json_out:
+            write_json_atomic(json_out, {"ref": str(ref), "cand": str(cand), **summary, "min_match": min_match,
+                                         "min_match_met": met, "image_metrics": metrics.to_dict()},
+                              overwrite=force)
+        if overlay:
+            from parity.overlay import write_overlay
+
+            write_overlay(overlay, ref_img, cand_img, comp, case=case, metrics=metrics, overwrite=force)
+        _render(summary, comp)
+    if met is False:
+        raise fail(f"pwb peaks: matched fraction {summary['matched_fraction']} is below --min-match {min_match}",
+                   Exit.THRESHOLD)
+
+
+def _min_match_met(fraction: object, min_match: Optional[float]) -> Optional[bool]:
+    if min_match is None:
+        return None
+    return isinstance(fraction, float) and fraction >= min_match
+
+
+def _render(summary: dict, comp) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="peak comparison (positions are slow, fast px)", show_header=True)
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    rows = [
+        ("reference peaks (denominator)", summary["n_ref"]), ("candidate peaks", summary["n_cand"]),
+        ("matched", summary["n_matched"]), ("missing (ref only)", summary["n_missing"]),
+        ("extra (cand only)", summary["n_extra"]),
+        ("matched fraction", _fmt(summary["matched_fraction"], ".4f")),
+        ("gate (px)", _fmt(summary["gate_px"], "g")),
+        ("median / p90 / max dist (px)", " / ".join(_fmt(summary[k], ".3f") for k in
+                                                     ("median_dist_px", "p90_dist_px", "max_dist_px"))),
+        ("intensity ratio RMS error", _fmt(summary["intensity_ratio_rms"], ".4g")),
+        ("ROI", comp.roi.describe()),
+    ]
+    for name, value in rows:
+        table.add_row(name, str(value))
+    console = Console()
+    console.print(table)
+    console.print(f"matched fraction = {summary['n_matched']}/{summary['denominator']};"
+                  f" denominator = {summary['denominator_rule']}")
+
+
+def _fmt(value: object, spec: str) -> str:
+    return value if isinstance(value, str) else format(value, spec)

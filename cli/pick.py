@@ -1,0 +1,62 @@
+"""`pwb pick REF CAND`: the pixels worth tracing, printed as `slow fast` for `pwb trace --pixel S F`.
+
+Exit codes: 0 ok, 2 usage, 4 shape mismatch, 5 unreadable/malformed image.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Tuple
+
+import typer
+
+from cli.errors import guarded
+from cli.peaks import NB_ARGS_HELP, SHAPE_HELP
+
+
+def register(app: typer.Typer) -> None:
+    app.command("pick")(pick)
+
+
+def pick(
+    ref: Path = typer.Argument(..., help="Reference image (raw float32, .npy or SMV)."),
+    cand: Path = typer.Argument(..., help="Candidate image (same shape)."),
+    n: int = typer.Option(1, "--n", min=1, help="Pixels per role."),
+    shape: Optional[Tuple[int, int]] = typer.Option(None, "--shape", metavar="S F", help=SHAPE_HELP),
+    nb_args: Optional[str] = typer.Option(None, "--nb-args", help=NB_ARGS_HELP),
+    top: int = typer.Option(50, "--top", min=1, help="Peaks per image considered."),
+    percentile: float = typer.Option(99.5, "--percentile", min=0.0, max=100.0, help="Peak threshold."),
+    nms_radius: float = typer.Option(3.0, "--nms-radius", min=0.0, help="Peak suppression radius (px)."),
+    gate: float = typer.Option(1.0, "--gate", min=0.0, help="Peak match distance (px)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the picks (JSON)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing JSON file."),
+) -> None:
+    """Pick pixels to trace: largest |Δ|, largest relative Δ, brightest peak, flank, background,
+    missing/extra peak. Each line gives `slow fast`."""
+    with guarded("pwb pick"):
+        from parity.images import read_pair, write_json_atomic
+        from parity.pick import pick_pixels
+
+        ref_img, cand_img = read_pair(ref, cand, shape=shape, nanobragg_args=nb_args)
+        result = pick_pixels(ref_img, cand_img, n=n, top_n=top, percentile=percentile,
+                             nms_radius_px=nms_radius, gate_px=gate)
+        if json_out:
+            write_json_atomic(json_out, {"ref": str(ref), "cand": str(cand), **result.to_dict()}, overwrite=force)
+        _render(result)
+
+
+def _render(result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="pixels to trace (slow, fast)")
+    for column in ("role", "slow", "fast", "ref", "cand", "reason"):
+        table.add_column(column, justify="right" if column in ("slow", "fast", "ref", "cand") else "left")
+    for p in result.pixels:
+        table.add_row(p.role, str(p.slow), str(p.fast), f"{p.ref_value:.6g}", f"{p.cand_value:.6g}", p.reason)
+    console = Console()
+    console.print(table)
+    for role, reason in result.skipped.items():
+        console.print(f"skipped {role}: {reason}")
+    console.print("# paste: slow fast", markup=False)
+    for p in result.pixels:
+        console.print(f"{p.trace_command}  # {p.role}", markup=False, highlight=False)

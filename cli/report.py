@@ -1,0 +1,42 @@
+"""`pwb report`: the evidence bundles as a static web page (`index`) or a terminal table (`list`)."""
+from __future__ import annotations
+
+import typer
+
+from cli.bundle_opts import ReportsRootOption
+from cli.errors import guarded
+
+
+def register(app: typer.Typer) -> None:
+    report = typer.Typer(help="Evidence bundles: list them, write reports/index.html.", no_args_is_help=True)
+
+    @report.command("index")
+    def index(reports_root: ReportsRootOption = None) -> None:
+        """Write <reports-root>/index.html (one row per bundle, incomplete ones flagged)."""
+        from parity.provenance import relpath_from_root
+        from parity.report_index import write_index
+
+        with guarded():
+            path = write_index(reports_root)
+        typer.echo(f"wrote {relpath_from_root(path)}")
+
+    @report.command("list")
+    def list_(reports_root: ReportsRootOption = None) -> None:
+        """List bundles (oldest first) with status and headline metrics."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from parity.bundle_store import list_bundles
+        from parity.bundle_summary import flatten_metrics, format_value
+
+        with guarded():
+            rows = list_bundles(reports_root)
+        table = Table("bundle", "kind", "case", "result", "headline metrics", "git")
+        for s in rows:
+            metrics = ", ".join(f"{k}={format_value(v)}" for k, v in flatten_metrics(s.headline).items())
+            result = s.state if s.complete else f"INCOMPLETE ({s.problem})"
+            sha = (s.git_sha or "")[:10] + ("+dirty" if s.git_dirty else "")
+            table.add_row(s.dirname, s.kind or "", s.case or s.slug or "", result, metrics, sha)
+        Console(width=160).print(table)
+
+    app.add_typer(report, name="report")

@@ -1,0 +1,116 @@
+"""`pwb trace-diff` and `pwb config-diff`: compare traces / effective configurations.
+
+Exit codes: 0 no divergence, 1 divergence found, 2 usage error, 5 unreadable/unparseable input.
+All logic lives in tracekit; this module parses arguments, renders with rich and maps exit codes.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cli.errors import guarded
+from cli.exit_codes import Exit
+
+_MAX_ONLY = 8
+
+
+def register(app: typer.Typer) -> None:
+    """Add `trace-diff` and `config-diff` to the root app."""
+    app.command("trace-diff")(trace_diff)
+    app.command("config-diff")(config_diff)
+
+
+def trace_diff(
+    ref: Path = typer.Argument(..., help="Reference trace (C trace_S_F.txt, TRACE_PY text or JSONL)."),
+    cand: Path = typer.Argument(..., help="Candidate trace (same formats)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the full result as JSON (atomic; refuses to overwrite)."),
+    tolerances: Optional[Path] = typer.Option(None, "--tolerances", help="YAML tolerance rules file (see tracekit/tolerance.py)."),
+    show_all: bool = typer.Option(False, "--all", help="Show every aligned tap, not only failures and context."),
+    pixel_mm: Optional[float] = typer.Option(None, "--pixel-mm", help="Pixel size for the half-pixel hint (default: from the trace)."),
+) -> None:
+    """Align two pixel traces by (tap, loop index) and report the first divergence."""
+    from tracekit import diff_files
+    from tracekit.atomic import write_text_atomic
+
+    with guarded("pwb trace-diff"):
+        result = diff_files(ref, cand, tolerances=tolerances, pixel_mm=pixel_mm)
+        if json_out is not None:
+            write_text_atomic(json_out, json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n")
+    _render_trace_diff(result, show_all)
+    raise typer.Exit(int(Exit.FAILED if result.first is not None else Exit.OK))
+
+
+def config_diff(
+    ref: Path = typer.Argument(..., help="Reference stdout (the C's effective-configuration printout)."),
+    cand: Path = typer.Argument(..., help="Candidate stdout (simcore's printout)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the result as JSON (atomic; refuses to overwrite)."),
+) -> None:
+    """Compare two effective-configuration printouts key by key."""
+    from tracekit import config_diff_files
+    from tracekit.atomic import write_text_atomic
+
+    with guarded("pwb config-diff"):
+        result = config_diff_files(ref, cand)
+        if json_out is not None:
+            write_text_atomic(json_out, json.dumps(result.to_dict(), indent=1, default=str) + "\n")
+    _render_config_diff(result)
+    raise typer.Exit(int(Exit.OK if result.ok else Exit.FAILED))
+
+
+def _fmt(values) -> str:
+    return " ".join(v if isinstance(v, str) else f"{v:.10g}" for v in values)
+
+
+def _render_trace_diff(result, show_all: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=200)
+    keep = set(map(id, result.context)) | {id(r) for r in result.rows if r.failed}
+    rows = result.rows if show_all else [r for r in result.rows if id(r) in keep]
+    table = Table(title=f"trace-diff {result.ref_name} vs {result.cand_name} ({result.dtype})", show_lines=False)
+    for col in ("tap", "index", "unit", "ref", "cand", "abs err", "rel err", "rule", "status"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        style = "bold red" if r is result.first else ("red" if r.failed else ("dim" if r.status == "ignored" else None))
+        status = r.status + (f" ({', '.join(r.defects)})" if r.defects else "")
+        table.add_row(r.tap, r.index.label(), r.unit, _fmt(r.ref), _fmt(r.cand), f"{r.abs_err:.3g}",
+                      f"{r.rel_err:.3g}", r.rule, status, style=style)
+    if rows:
+        console.print(table)
+    console.print(f"compared {result.n_compared} tap values, {result.n_divergent} divergent; "
+                  f"only in ref: {len(result.only_in_ref)}, only in cand: {len(result.only_in_cand)}")
+    for label, keys in (("only in ref", result.only_in_ref), ("only in cand", result.only_in_cand)):
+        if keys:
+            shown = ", ".join(f"{t}[{i.label()}]" for t, i in keys[:_MAX_ONLY])
+            console.print(f"  {label}: {shown}" + (" ..." if len(keys) > _MAX_ONLY else ""), markup=False)
+    for note in result.notes:
+        console.print(f"  known C-trace defect applied: {note}", markup=False)
+    if result.first is None:
+        console.print("[green]no divergence[/green]")
+        return
+    f = result.first
+    console.print(f"[bold red]first divergence:[/bold red] {f.tap}[{f.index.label()}] ({f.unit}) "
+                  f"ref={_fmt(f.ref)} cand={_fmt(f.cand)} abs={f.abs_err:.3g} rel={f.rel_err:.3g} rule {f.rule}",
+                  markup=True, highlight=False)
+    console.print(f"hint: {result.hint}", markup=False)
+
+
+def _render_config_diff(result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=200)
+    if result.differences:
+        table = Table(title="config-diff: differing keys")
+        for col in ("key", "ref", "cand", "rel err"):
+            table.add_column(col, overflow="fold")
+        for r in result.differences:
+            table.add_row(r.key, str(r.ref), str(r.cand), f"{r.rel_err:.3g}", style="red")
+        console.print(table)
+    console.print(f"compared {result.n_compared} keys, {len(result.differences)} different; "
+                  f"only in ref: {result.only_in_ref or '-'}; only in cand: {result.only_in_cand or '-'}", markup=False)
+    console.print("[green]configurations match[/green]" if result.ok else "[red]configurations differ[/red]")
