@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 
 from simcore.engine_inputs import EngineInputs
+from simcore.kernel_geometry import foot_point
 from simcore.setup import R_E_SQR
 from simcore.structure import FTable
 
@@ -28,10 +29,13 @@ def make_engine_inputs(setup, *, dtype: torch.dtype, device: torch.device) -> En
         return x.to(device=device, dtype=dtype) if isinstance(x, torch.Tensor) and x.requires_grad else float(x)
 
     kahn = setup.cargs.polarization
+    foot_f, foot_s, foot_origin = foot_point(det.pix0_m.detach(), det.fdet.detach(), det.sdet.detach(),
+                                             det.pixel_m / setup.oversample)
     return EngineInputs(
         dtype=dtype, device=device,
         pix0=c(det.pix0_m), fdet=c(det.fdet), sdet=c(det.sdet), odet=c(det.odet), beam=c(det.beam),
-        pixel_m=det.pixel_m, oversample=setup.oversample, thicksteps=sm.thicksteps, thickstep_m=sm.thickstep_m,
+        pixel_m=det.pixel_m, foot_f=foot_f, foot_s=foot_s, foot_origin=c(foot_origin),
+        oversample=setup.oversample, thicksteps=sm.thicksteps, thickstep_m=sm.thickstep_m,
         thick_m=sm.thick_m, mu_m_inv=sm.mu_m_inv, close_distance_m=c(det.close_distance_m),
         distance_m=c(det.distance_m), curved=det.curved, point_pixel=det.point_pixel,
         incident=c(-src.direction), incident_minus_beam=c(-src.direction - det.beam), lambda_m=c(src.lambda_m),

@@ -19,6 +19,9 @@ class EngineInputs:
     odet: torch.Tensor
     beam: torch.Tensor
     pixel_m: float
+    foot_f: tuple                   # (integer B, 0.5 − φ): float32 sub-pixel offsets, kernel_geometry.foot_point
+    foot_s: tuple
+    foot_origin: torch.Tensor       # (3,)
     oversample: int
     thicksteps: int
     thickstep_m: float

@@ -32,19 +32,53 @@ def _rotate_axis_t(v, axis, phi):
             axis[2] * dot + v[2] * c + (-axis[1] * v[0] + axis[0] * v[1]) * s)
 
 
+def _axpy(x, coef, acc):
+    """acc + x·coef, skipping an exactly-zero coefficient (bit-identical: y + 0.0 == y)."""
+    if float(coef) == 0.0:
+        return acc if acc is not None else torch.zeros_like(x)
+    term = x * coef
+    return term if acc is None else term + acc
+
+
+def foot_point(pix0, fdet, sdet, sub_m: float):
+    """Float32 geometry helper: write pix0 = −F0·f − S0·s + origin with F0, S0 the in-plane
+    coordinates of the point closest to the sample, so a sub-pixel centre is
+    ``((idx − B) + (0.5 − φ))·sub·f + … + origin`` with B + φ = F0/sub (B integer): the large
+    cancelling terms of ``Fdet·f + pix0`` never meet in float32, and pixels placed symmetrically
+    about the beam get symmetric coordinates (exact ties stay ties). Returns float64 values."""
+    import math
+
+    F0 = -float(pix0 @ fdet)
+    S0 = -float(pix0 @ sdet)
+    origin = pix0 + F0 * fdet + S0 * sdet
+    out = []
+    for c0 in (F0, S0):
+        b = math.floor(c0 / sub_m)
+        out.append((b, 0.5 - (c0 / sub_m - b)))
+    return out[0], out[1], origin
+
+
 def pixel_geometry(inp, spix: torch.Tensor, fpix: torch.Tensor) -> dict:
     """Positions, unit diffracted vectors, Ω and capture fraction for every sub-pixel and layer."""
     os_ = inp.oversample
     sub = torch.arange(os_, device=inp.device)
     sub_m = inp.pixel_m / os_
-    fdet_m = sub_m * (at(fpix, PIXEL) * os_ + at(sub, SUB_F)).to(inp.dtype) + sub_m / 2.0
-    sdet_m = sub_m * (at(spix, PIXEL) * os_ + at(sub, SUB_S)).to(inp.dtype) + sub_m / 2.0
-    f, s, o, p0 = inp.fdet, inp.sdet, inp.odet, inp.pix0
-    pos = [fdet_m * f[k] + sdet_m * s[k] for k in range(3)]
+    f_idx = at(fpix, PIXEL) * os_ + at(sub, SUB_F)
+    s_idx = at(spix, PIXEL) * os_ + at(sub, SUB_S)
+    f, s, o = inp.fdet, inp.sdet, inp.odet
+    if inp.dtype == torch.float64:  # the C expression, verbatim
+        fdet_m = sub_m * f_idx.to(inp.dtype) + sub_m / 2.0
+        sdet_m = sub_m * s_idx.to(inp.dtype) + sub_m / 2.0
+        origin = inp.pix0
+    else:  # offsets from a foot point, exact integer part + one rounding (see foot_point())
+        fdet_m = sub_m * ((f_idx - inp.foot_f[0]).to(inp.dtype) + inp.foot_f[1])
+        sdet_m = sub_m * ((s_idx - inp.foot_s[0]).to(inp.dtype) + inp.foot_s[1])
+        origin = inp.foot_origin
+    pos = [_axpy(fdet_m, f[k], _axpy(sdet_m, s[k], None)) for k in range(3)]
     if inp.thickstep_m != 0.0:
         odet_m = at(torch.arange(inp.thicksteps, device=inp.device, dtype=inp.dtype) * inp.thickstep_m, LAYER)
-        pos = [pos[k] + odet_m * o[k] for k in range(3)]
-    pos = [pos[k] + p0[k] for k in range(3)]
+        pos = [_axpy(odet_m, o[k], pos[k]) for k in range(3)]
+    pos = [pos[k] + origin[k] for k in range(3)]
     if inp.curved:
         start = [inp.distance_m * inp.beam[k] for k in range(3)]
         v = _rotate_axis_t(start, s, pos[1] / inp.distance_m)

@@ -86,6 +86,7 @@ def build_setup(cargs, params: dict | None = None, *, cwd: str | None = None,
     """``cwd``: where a stale Fdump.bin is looked for; ``dump_dir``: where -hkl writes Fdump.bin
     (None: not written)."""
     p = internal_params(params)
+    cargs = _resolve_inputs(cargs, cwd)
     warnings = list(cargs.warnings)
     fluence, flux = fluence_from_flux(cargs)
     for k, label in ((1, "high"), (2, "wide")):
@@ -138,6 +139,19 @@ def build_setup(cargs, params: dict | None = None, *, cwd: str | None = None,
                  oversample=oversample, recommended_oversample=rec_os, steps=steps, fluence=fluence, flux=flux,
                  I_bg=I_bg, lambda0_m=lambda0, interpolate=bool(interpolate), roi=roi, rng=rng, seeds=seeds,
                  warnings=warnings)
+
+
+def _resolve_inputs(cargs, cwd):
+    """A private copy of the arguments (set-up clips the sample size in place, like the C) with
+    input file names made relative to ``cwd`` (the C reads them from its working directory)."""
+    import dataclasses
+
+    changes = {"sample_m": list(cargs.sample_m)}
+    for attr in ("hkl_file", "mat_file", "sourcefile", "img_file", "mask_file"):
+        value = getattr(cargs, attr)
+        if cwd and value is not None and not os.path.isabs(value):
+            changes[attr] = os.path.join(cwd, value)
+    return dataclasses.replace(cargs, **changes)
 
 
 def _roi(cargs, det) -> tuple:
