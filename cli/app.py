@@ -20,6 +20,8 @@ app = typer.Typer(
 
 # One entry per command group; each module has register(app).
 COMMAND_MODULES: list[str] = [
+    "cli.demo",
+    "cli.sim",
     "cli.metrics",
     "cli.peaks",
     "cli.plateau",

@@ -66,6 +66,7 @@ def _fmt(values) -> str:
 
 def _render_trace_diff(result, show_all: bool) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console(width=200)
@@ -77,8 +78,9 @@ def _render_trace_diff(result, show_all: bool) -> None:
     for r in rows:
         style = "bold red" if r is result.first else ("red" if r.failed else ("dim" if r.status == "ignored" else None))
         status = r.status + (f" ({', '.join(r.defects)})" if r.defects else "")
-        table.add_row(r.tap, r.index.label(), r.unit, _fmt(r.ref), _fmt(r.cand), f"{r.abs_err:.3g}",
-                      f"{r.rel_err:.3g}", r.rule, status, style=style)
+        cells = (r.tap, r.index.label(), r.unit, _fmt(r.ref), _fmt(r.cand), f"{r.abs_err:.3g}",
+                 f"{r.rel_err:.3g}", r.rule, status)
+        table.add_row(*map(escape, cells), style=style)
     if rows:
         console.print(table)
     console.print(f"compared {result.n_compared} tap values, {result.n_divergent} divergent; "
@@ -93,14 +95,15 @@ def _render_trace_diff(result, show_all: bool) -> None:
         console.print("[green]no divergence[/green]")
         return
     f = result.first
-    console.print(f"[bold red]first divergence:[/bold red] {f.tap}[{f.index.label()}] ({f.unit}) "
-                  f"ref={_fmt(f.ref)} cand={_fmt(f.cand)} abs={f.abs_err:.3g} rel={f.rel_err:.3g} rule {f.rule}",
-                  markup=True, highlight=False)
+    console.print("[bold red]first divergence:[/bold red] " + escape(
+        f"{f.tap}[{f.index.label()}] ({f.unit}) ref={_fmt(f.ref)} cand={_fmt(f.cand)} "
+        f"abs={f.abs_err:.3g} rel={f.rel_err:.3g} rule {f.rule}"), highlight=False)
     console.print(f"hint: {result.hint}", markup=False)
 
 
 def _render_config_diff(result) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console(width=200)
@@ -109,7 +112,7 @@ def _render_config_diff(result) -> None:
         for col in ("key", "ref", "cand", "rel err"):
             table.add_column(col, overflow="fold")
         for r in result.differences:
-            table.add_row(r.key, str(r.ref), str(r.cand), f"{r.rel_err:.3g}", style="red")
+            table.add_row(*(escape(str(c)) for c in (r.key, r.ref, r.cand, f"{r.rel_err:.3g}")), style="red")
         console.print(table)
     console.print(f"compared {result.n_compared} keys, {len(result.differences)} different; "
                   f"only in ref: {result.only_in_ref or '-'}; only in cand: {result.only_in_cand or '-'}", markup=False)

@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     except SimcoreError as exc:
         print(f"simcore: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # an input file the set-up could not open
+        print(f"simcore: {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
+        return 5
     except KeyboardInterrupt:
         print("simcore: interrupted", file=sys.stderr)
         return 130

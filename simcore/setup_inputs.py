@@ -8,8 +8,20 @@ from __future__ import annotations
 
 import torch
 
+import contextlib
+
 from simcore import vec as V
+from simcore.errors import SimcoreInputError
 from simcore.rng import CRandom, CSeeds, setup_draws
+
+
+@contextlib.contextmanager
+def _reading(what: str, path: str):
+    """Turn an OS error on an input file into a one-line SimcoreInputError (exit 5)."""
+    try:
+        yield
+    except OSError as exc:
+        raise SimcoreInputError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
 
 
 def make_seeds(cargs) -> CSeeds:
@@ -44,7 +56,8 @@ def load_structure_factors(cargs, fdump_path: str | None, *, dump_dir: str | Non
     from simcore import hklio
 
     if cargs.hkl_file is not None:
-        grid = hklio.read_hkl(cargs.hkl_file, default_F=cargs.default_F)
+        with _reading("-hkl file", cargs.hkl_file):
+            grid = hklio.read_hkl(cargs.hkl_file, default_F=cargs.default_F)
         notes += list(getattr(grid, "warnings", []))
         if dump_dir is not None:
             import os
@@ -56,7 +69,8 @@ def load_structure_factors(cargs, fdump_path: str | None, *, dump_dir: str | Non
         return grid, f"hkl file {cargs.hkl_file}", notes
     notes.append(f"no -hkl given: reading structure factors from {fdump_path} left by an earlier run "
                  "(the C does this even with -default_F; delete the file if it is stale)")
-    grid = hklio.read_fdump(fdump_path)
+    with _reading("Fdump file", fdump_path):
+        grid = hklio.read_fdump(fdump_path)
     return grid, f"Fdump {fdump_path}", notes
 
 
@@ -66,6 +80,7 @@ def read_sources(cargs, warnings: list) -> list | None:
         return None
     from simcore import sourcefile
 
-    table = sourcefile.read_source_file(cargs.sourcefile)
+    with _reading("-sourcefile", cargs.sourcefile):
+        table = sourcefile.read_source_file(cargs.sourcefile)
     warnings.extend(w.removeprefix("WARNING: ") for w in table.warnings)
     return [tuple(float(v) for v in row) for row in table.columns]
