@@ -46,7 +46,7 @@ def _run(argv: list[str]) -> int:
     from simcore.render import render
     from simcore.report import effective_config, setup_lines
 
-    cargs = parse_argv(argv)
+    cargs = parse_argv(argv, cwd=os.getcwd())
     paths = requested_outputs(cargs, defaults=True)
     check_writable(paths)
     if cargs.config_json:

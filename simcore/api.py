@@ -17,7 +17,7 @@ def simulate(args, *, dtype: str | None = None, device: str | None = None, param
     written, relative to ``cwd``. ``params`` maps names like ``distance_mm`` or ``cell_a_A`` to
     tensors for gradients (see simcore.setup.PARAM_UNITS).
     """
-    cargs = args if isinstance(args, CArgs) else parse_argv(list(args))
+    cargs = args if isinstance(args, CArgs) else parse_argv(list(args), cwd=cwd)
     paths = requested_outputs(cargs, defaults=False)
     check_writable(paths, cwd)
     result = render(cargs, params=params, dtype=dtype, device=device, pixels=pixels, cwd=cwd,

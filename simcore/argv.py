@@ -111,6 +111,7 @@ class CArgs:
     explicit_outputs: set = field(default_factory=set)   # which output flags were given
     img_file: str | None = None
     mask_file: str | None = None
+    mask_data: object = None           # uint16 (spixels, fpixels) from -mask; 0 = not rendered
     printout: bool = False
     printout_pixel: tuple | None = None
     progress: bool = True
@@ -159,11 +160,17 @@ class _Reader:
         return int(value)
 
 
-def parse_argv(argv: list[str]) -> CArgs:
-    """Parse a nanoBragg argument list (without the program name) into :class:`CArgs`."""
+def parse_argv(argv: list[str], *, cwd: str | None = None) -> CArgs:
+    """Parse a nanoBragg argument list (without the program name) into :class:`CArgs`.
+
+    Like the C, ``-mask`` and ``-img`` headers are read first (mask, then img: img wins) and set
+    the starting values that the options then override. File names are relative to ``cwd``.
+    """
     from simcore import argv_handlers
+    from simcore.argv_headers import ingest_header_files
 
     args = CArgs(argv=list(argv))
+    ingest_header_files(args, list(argv), cwd)
     consumed = [False] * len(argv)
     rd = _Reader(list(argv), consumed)
     for i, tok in enumerate(argv):

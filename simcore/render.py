@@ -47,7 +47,7 @@ def render(args, *, params: dict | None = None, dtype: str | None = None, device
     ``pixels``: compute only these (slow, fast) pixels (others stay 0), e.g. for a trace.
     Writes no files (``dump_dir`` aside: where an -hkl run writes Fdump.bin, like the C).
     """
-    cargs = args if isinstance(args, CArgs) else parse_argv(list(args))
+    cargs = args if isinstance(args, CArgs) else parse_argv(list(args), cwd=cwd)
     if cargs.threads:
         torch.set_num_threads(cargs.threads)
     setup = build_setup(cargs, params, cwd=cwd, dump_dir=dump_dir)

@@ -19,6 +19,7 @@ from simcore.sampling import Sampling, resolve_sampling
 from simcore.setup_beam import Sources, build_sources, fluence_from_flux
 from simcore.setup_crystal import CrystalSetup, build_crystal, oversample_auto
 from simcore.setup_detector import DetectorGeometry, build_detector
+from simcore.argv_headers import check_mask_shape
 from simcore.rng import CRandom
 from simcore.setup_inputs import load_structure_factors, make_seeds, mosaic_and_misset, read_sources
 from simcore.taps import tap
@@ -101,6 +102,7 @@ def build_setup(cargs, params: dict | None = None, *, cwd: str | None = None,
     if cargs.mat_file is None and not cargs.user_cell:
         raise SimcoreUsageError("no crystal: give -cell a b c alpha beta gamma or -mat FILE")
     det = build_detector(cargs, p)
+    check_mask_shape(cargs, det.spixels, det.fpixels)
     sm = resolve_sampling(cargs)
     warnings += list(sm.warnings)
     interpolate = cargs.interpolate
@@ -138,7 +140,7 @@ def build_setup(cargs, params: dict | None = None, *, cwd: str | None = None,
     return Setup(cargs=cargs, det=det, sm=sm, cr=cr, src=src, rot=rot, ftable_np=ftable, hkl_source=hkl_source,
                  oversample=oversample, recommended_oversample=rec_os, steps=steps, fluence=fluence, flux=flux,
                  I_bg=I_bg, lambda0_m=lambda0, interpolate=bool(interpolate), roi=roi, rng=rng, seeds=seeds,
-                 warnings=warnings)
+                 mask=cargs.mask_data, warnings=warnings)
 
 
 def _resolve_inputs(cargs, cwd):
