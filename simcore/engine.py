@@ -82,9 +82,9 @@ def compute_chunk(inp, spix: torch.Tensor, fpix: torch.Tensor, state: RunState,
 
 def _omega_sum(inp, geo) -> float:
     if inp.os_omega:
-        return float(geo["omega"].expand(geo["R"].shape).sum())
+        return float(geo["omega"].detach().expand(geo["R"].shape).sum())
     n_sub = inp.thicksteps * inp.oversample * inp.oversample
-    return float(geo["omega_c"].sum()) * n_sub
+    return float(geo["omega_c"].detach().sum()) * n_sub
 
 
 def _evaluations(inp, sc, first_pass_k):

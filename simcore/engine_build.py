@@ -7,6 +7,7 @@ from simcore.engine_inputs import EngineInputs
 from simcore.kernel_geometry import foot_point
 from simcore.setup import R_E_SQR
 from simcore.structure import FTable
+from simcore.vec import val
 
 
 def _ftable(setup, dtype, device) -> FTable:
@@ -26,7 +27,7 @@ def make_engine_inputs(setup, *, dtype: torch.dtype, device: torch.device) -> En
         return t.to(device=device, dtype=dtype)
 
     def scalar(x):
-        return x.to(device=device, dtype=dtype) if isinstance(x, torch.Tensor) and x.requires_grad else float(x)
+        return x.to(device=device, dtype=dtype) if isinstance(x, torch.Tensor) and x.requires_grad else val(x)
 
     kahn = setup.cargs.polarization
     foot_f, foot_s, foot_origin = foot_point(det.pix0_m.detach(), det.fdet.detach(), det.sdet.detach(),

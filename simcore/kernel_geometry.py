@@ -10,6 +10,7 @@ import math
 import torch
 
 from simcore.taps import tap, tracing
+from simcore.vec import val
 
 LAYER, SUB_S, SUB_F, SOURCE, PHI, MOSAIC, PIXEL = range(7)
 SUB_DIMS = ("layer", "sub_s", "sub_f")
@@ -34,7 +35,7 @@ def _rotate_axis_t(v, axis, phi):
 
 def _axpy(x, coef, acc):
     """acc + x·coef, skipping an exactly-zero coefficient (bit-identical: y + 0.0 == y)."""
-    if float(coef) == 0.0:
+    if val(coef) == 0.0:
         return acc if acc is not None else torch.zeros_like(x)
     term = x * coef
     return term if acc is None else term + acc
@@ -48,8 +49,8 @@ def foot_point(pix0, fdet, sdet, sub_m: float):
     about the beam get symmetric coordinates (exact ties stay ties). Returns float64 values."""
     import math
 
-    F0 = -float(pix0 @ fdet)
-    S0 = -float(pix0 @ sdet)
+    F0 = -val(pix0 @ fdet)
+    S0 = -val(pix0 @ sdet)
     origin = pix0 + F0 * fdet + S0 * sdet
     out = []
     for c0 in (F0, S0):
@@ -150,7 +151,7 @@ def polarization(inp, geo: dict, sc: dict) -> torch.Tensor:
     cos2t = inc[0] * d[0] + inc[1] * d[1] + inc[2] * d[2]
     cos2t_sqr = cos2t * cos2t
     sin2t_sqr = 1 - cos2t_sqr
-    if float(inp.kahn) == 0.0 and not (isinstance(inp.kahn, torch.Tensor) and inp.kahn.requires_grad):
+    if val(inp.kahn) == 0.0 and not (isinstance(inp.kahn, torch.Tensor) and inp.kahn.requires_grad):
         return 0.5 * (1.0 + cos2t_sqr)
     B, E = _kahn_frames(inp)
     E_out = d[0] * E[0] + d[1] * E[1] + d[2] * E[2]

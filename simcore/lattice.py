@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import torch
+from simcore.vec import val
 
 
 def sincg(h: torch.Tensor, N) -> torch.Tensor:
@@ -26,10 +27,10 @@ def sincg(h: torch.Tensor, N) -> torch.Tensor:
 def _sincg_reduced(h: torch.Tensor, N) -> torch.Tensor:
     n = torch.round(h)
     d = h - n
-    num = torch.sin((math.pi * float(N)) * d) if not isinstance(N, torch.Tensor) else torch.sin(math.pi * N * d)
+    num = torch.sin((math.pi * val(N)) * d) if not isinstance(N, torch.Tensor) else torch.sin(math.pi * N * d)
     den = torch.sin(math.pi * d)
     ratio = torch.where(d == 0.0, torch.as_tensor(N, dtype=h.dtype, device=h.device), num / den)
-    n_int = int(round(float(N)))
+    n_int = int(round(val(N)))
     if n_int % 2 == 0:  # (−1)^(n(N−1)) is −1 only for odd n when N is even
         odd = torch.remainder(n, 2.0) != 0.0
         ratio = torch.where(odd, -ratio, ratio)
@@ -46,9 +47,9 @@ def f_latt(shape: str, h, k, l, h0, k0, l0, *, Na, Nb, Nc, fudge, a_star, b_star
     """(F_latt, F_latt_a, F_latt_b, F_latt_c) for one crystal shape; the per-axis factors are
     only meaningful for SQUARE (None otherwise)."""
     if shape == "square":
-        fa = sincg(h, Na) if float(Na) > 1 else None
-        fb = sincg(k, Nb) if float(Nb) > 1 else None
-        fc = sincg(l, Nc) if float(Nc) > 1 else None
+        fa = sincg(h, Na) if val(Na) > 1 else None
+        fb = sincg(k, Nb) if val(Nb) > 1 else None
+        fc = sincg(l, Nc) if val(Nc) > 1 else None
         out = torch.ones_like(h)
         for f in (fa, fb, fc):
             if f is not None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 
 from simcore.cfmt import c_f, c_g
+from simcore.vec import val
 
 RTD = 180.0 / math.pi
 
 
 def _v(t) -> list[float]:
-    return [float(x) for x in t]
+    return [val(x) for x in t]
 
 
 def effective_config(setup) -> dict:
@@ -25,16 +26,16 @@ def effective_config(setup) -> dict:
         "convention": det.convention, "pivot": det.pivot,
         "fpixels": det.fpixels, "spixels": det.spixels, "pixel_m": px,
         "detsize_f_m": det.detsize_f_m, "detsize_s_m": det.detsize_s_m,
-        "distance_m": float(det.distance_m), "close_distance_m": float(det.close_distance_m),
-        "Xbeam_m": float(det.Xbeam_m), "Ybeam_m": float(det.Ybeam_m),
-        "Fbeam_m": float(det.Fbeam_m), "Sbeam_m": float(det.Sbeam_m),
-        "Fbeam_px": float(det.Fbeam_m) / px, "Sbeam_px": float(det.Sbeam_m) / px,
-        "Fclose_m": float(det.Fclose_m), "Sclose_m": float(det.Sclose_m),
-        "ORGX_px": float(det.ORGX), "ORGY_px": float(det.ORGY),
+        "distance_m": val(det.distance_m), "close_distance_m": val(det.close_distance_m),
+        "Xbeam_m": val(det.Xbeam_m), "Ybeam_m": val(det.Ybeam_m),
+        "Fbeam_m": val(det.Fbeam_m), "Sbeam_m": val(det.Sbeam_m),
+        "Fbeam_px": val(det.Fbeam_m) / px, "Sbeam_px": val(det.Sbeam_m) / px,
+        "Fclose_m": val(det.Fclose_m), "Sclose_m": val(det.Sclose_m),
+        "ORGX_px": val(det.ORGX), "ORGY_px": val(det.ORGY),
         "pix0_m": _v(det.pix0_m), "fdet": _v(det.fdet), "sdet": _v(det.sdet), "odet": _v(det.odet),
         "beam": _v(det.beam), "polar_vector": _v(det.polar), "spindle": _v(det.spindle),
         "twotheta_axis": _v(det.twotheta_axis), "dials_origin_mm": _v(det.dials_origin_mm),
-        "detector_rot_deg": [float(x) * RTD for x in det.rot_rad], "twotheta_deg": float(det.twotheta_rad) * RTD,
+        "detector_rot_deg": [val(x) * RTD for x in det.rot_rad], "twotheta_deg": val(det.twotheta_rad) * RTD,
         "curved_det": det.curved, "point_pixel": det.point_pixel,
         "oversample": setup.oversample, "recommended_oversample": setup.recommended_oversample,
         "oversample_thick": c.oversample_thick, "oversample_polar": c.oversample_polar,
@@ -44,10 +45,10 @@ def effective_config(setup) -> dict:
         "phistep_deg": sm.phistep_rad * RTD, "osc_deg": sm.osc_rad * RTD,
         "mosaic_domains": sm.mosaic_domains, "mosaic_spread_deg": sm.mosaic_spread_rad * RTD,
         "thicksteps": sm.thicksteps, "thick_m": sm.thick_m, "mu_m_inv": sm.mu_m_inv,
-        "lambda0_m": float(setup.lambda0_m), "fluence_photons_per_m2": setup.fluence,
+        "lambda0_m": val(setup.lambda0_m), "fluence_photons_per_m2": setup.fluence,
         "kahn_factor": c.polarization, "nopolar": c.nopolar,
-        "cell_A": list(cr.cell_A), "cell_deg": list(cr.cell_deg), "V_cell_A3": float(cr.V_cell_A3),
-        "N": [float(cr.Na), float(cr.Nb), float(cr.Nc)], "xtal_shape": c.xtal_shape,
+        "cell_A": list(cr.cell_A), "cell_deg": list(cr.cell_deg), "V_cell_A3": val(cr.V_cell_A3),
+        "N": [val(cr.Na), val(cr.Nb), val(cr.Nc)], "xtal_shape": c.xtal_shape,
         "hkl_source": setup.hkl_source, "default_F": c.default_F,
         "hkls": 0 if setup.ftable_np is None else int(setup.ftable_np.hkls),
         "interpolate": setup.interpolate, "roi": list(setup.roi), "dmin_m": c.dmin_m,
@@ -57,7 +58,7 @@ def effective_config(setup) -> dict:
 
 
 def _g3(v) -> str:
-    return " ".join(c_g(float(x)) for x in v)
+    return " ".join(c_g(val(x)) for x in v)
 
 
 def setup_lines(setup) -> list[str]:
@@ -66,14 +67,14 @@ def setup_lines(setup) -> list[str]:
     out = [f"{det.convention.lower()} convention selected."]
     out.append("pivoting detector around sample" if det.pivot == "sample" else
                "pivoting detector around direct beam spot")
-    out.append("XDS incident beam: " + _g3([float((det.beam * v).sum()) for v in (det.fdet, det.sdet, det.odet)]))
+    out.append("XDS incident beam: " + _g3([val((det.beam * v).sum()) for v in (det.fdet, det.sdet, det.odet)]))
     out.append("auto-selected tricubic interpolation of structure factors" if setup.interpolate and c.interpolate > 1
                else "auto-selected no interpolation" if c.interpolate > 1 else "")
     a, b, cc = cr.cell_A
     al, be, ga = cr.cell_deg
     out.append(f"Unit Cell: {c_g(a)} {c_g(b)} {c_g(cc)} {c_g(al)} {c_g(be)} {c_g(ga)}")
-    out.append(f"volume = {c_g(float(cr.V_cell_A3))} A^3")
-    sizes = [float(n) * L * 1e-4 for n, L in zip((cr.Na, cr.Nb, cr.Nc), cr.cell_A)]
+    out.append(f"volume = {c_g(val(cr.V_cell_A3))} A^3")
+    sizes = [val(n) * L * 1e-4 for n, L in zip((cr.Na, cr.Nb, cr.Nc), cr.cell_A)]
     out.append(f"crystal is {c_g(sizes[0])} x {c_g(sizes[1])} x {c_g(sizes[2])} microns")
     if c.oversample <= 0:
         out.append(f"auto-selected {setup.oversample}-fold oversampling")
@@ -82,29 +83,29 @@ def setup_lines(setup) -> list[str]:
     hkls = 0 if setup.ftable_np is None else int(setup.ftable_np.hkls)
     out.append(f"  {hkls} initialized hkls (all others ={c_g(c.default_F)})")
     shape = {"round": "ellipsoidal", "square": "parallelpiped", "gauss": "gaussian", "tophat": "tophat-spot"}
-    out.append(f"  {shape[c.xtal_shape]} xtal: {float(cr.Na):.0f}x{float(cr.Nb):.0f}x{float(cr.Nc):.0f} cells")
-    out.append(f"  wave={c_g(float(setup.lambda0_m))} meters +/- {c_g(sm.dispersion * 100)}% in {sm.dispsteps} steps")
+    out.append(f"  {shape[c.xtal_shape]} xtal: {val(cr.Na):.0f}x{val(cr.Nb):.0f}x{val(cr.Nc):.0f} cells")
+    out.append(f"  wave={c_g(val(setup.lambda0_m))} meters +/- {c_g(sm.dispersion * 100)}% in {sm.dispsteps} steps")
     out.append("  polarization effect disabled" if c.nopolar else f"  Kahn polarization factor: {c_f(c.polarization)}")
     if det.curved:
         out.append("  curved detector: all pixels same distance from origin")
     if det.point_pixel:
         out.append("  pixel obliquity effect disabled")
     out.append(f"  incident fluence: {c_g(setup.fluence)} photons/m^2")
-    out.append(f"  distance={c_g(float(det.distance_m))} detsize={c_g(det.detsize_f_m)}x{c_g(det.detsize_s_m)}  "
+    out.append(f"  distance={c_g(val(det.distance_m))} detsize={c_g(det.detsize_f_m)}x{c_g(det.detsize_s_m)}  "
                f"pixel={c_g(det.pixel_m)} meters ({det.fpixels}x{det.spixels} pixels)")
     out.append(f"  sensor is {c_g(sm.thick_m)} m thick in {sm.thicksteps} layers with mu= {c_g(sm.mu_m_inv)}")
-    out.append(f"  Xbeam={c_g(float(det.Xbeam_m))} Ybeam={c_g(float(det.Ybeam_m))}")
-    out.append(f"  Fbeam={c_g(float(det.Fbeam_m))} Sbeam={c_g(float(det.Sbeam_m))}")
+    out.append(f"  Xbeam={c_g(val(det.Xbeam_m))} Ybeam={c_g(val(det.Ybeam_m))}")
+    out.append(f"  Fbeam={c_g(val(det.Fbeam_m))} Sbeam={c_g(val(det.Sbeam_m))}")
     out.append(f"  Xclose={c_g(det.Xclose_m)} Yclose={c_g(det.Yclose_m)}")
-    out.append(f"  Fclose={c_g(float(det.Fclose_m))} Sclose={c_g(float(det.Sclose_m))}")
+    out.append(f"  Fclose={c_g(val(det.Fclose_m))} Sclose={c_g(val(det.Sclose_m))}")
     out.append("  DIRECTION_OF_DETECTOR_X-AXIS= " + _g3(det.fdet))
     out.append("  DIRECTION_OF_DETECTOR_Y-AXIS= " + _g3(det.sdet))
     out.append("  DIRECTION_OF_DETECTOR_Z-AXIS= " + _g3(det.odet))
     out.append("  INCIDENT_BEAM_DIRECTION= " + _g3(det.beam))
     out.append("  spindle ROTATION_AXIS= " + _g3(det.spindle))
-    normal = [float(det.beam[1] * det.polar[2] - det.beam[2] * det.polar[1]),
-              float(det.beam[2] * det.polar[0] - det.beam[0] * det.polar[2]),
-              float(det.beam[0] * det.polar[1] - det.beam[1] * det.polar[0])]
+    normal = [val(det.beam[1] * det.polar[2] - det.beam[2] * det.polar[1]),
+              val(det.beam[2] * det.polar[0] - det.beam[0] * det.polar[2]),
+              val(det.beam[0] * det.polar[1] - det.beam[1] * det.polar[0])]
     out.append("  POLARIZATION_PLANE_NORMAL= " + _g3(normal))
     out.append("  dials origin= " + _g3(det.dials_origin_mm))
     x0, x1, y0, y1 = setup.roi
@@ -118,5 +119,5 @@ def setup_lines(setup) -> list[str]:
     flags = "".join(f" +{k}" for k, on in (("thick", c.oversample_thick), ("polar", c.oversample_polar),
                                             ("omega", c.oversample_omega)) if on)
     out.append(f"  {setup.oversample}x{setup.oversample} pixel oversample steps{flags}")
-    out.append("DETECTOR_PIX0_VECTOR " + " ".join("%.15g" % float(x) for x in det.pix0_m))
+    out.append("DETECTOR_PIX0_VECTOR " + " ".join("%.15g" % val(x) for x in det.pix0_m))
     return [line for line in out if line]

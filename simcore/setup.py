@@ -23,6 +23,7 @@ from simcore.argv_headers import check_mask_shape
 from simcore.rng import CRandom
 from simcore.setup_inputs import load_structure_factors, make_seeds, mosaic_and_misset, read_sources
 from simcore.taps import tap
+from simcore.vec import val
 
 R_E_SQR = 7.94079248018965e-30
 AVOGADRO = 6.02214179e23
@@ -51,7 +52,7 @@ def internal_params(params: dict | None) -> dict:
         if name not in PARAM_UNITS:
             raise SimcoreUsageError(f"unknown parameter '{name}' (known: {', '.join(sorted(PARAM_UNITS))})")
         key, factor = PARAM_UNITS[name]
-        out[key] = V.t64(value) * factor if isinstance(value, torch.Tensor) else float(value) * factor
+        out[key] = V.t64(value) * factor if isinstance(value, torch.Tensor) else val(value) * factor
         if name == "misset_deg":
             out[key] = V.t64(value) * factor
     return out
@@ -107,7 +108,7 @@ def build_setup(cargs, params: dict | None = None, *, cwd: str | None = None,
     warnings += list(sm.warnings)
     interpolate = cargs.interpolate
     if interpolate > 1:  # the C decides before the crystal block, on the -N values as parsed
-        n_parsed = [float(p.get(k, getattr(cargs, k))) for k in ("Na", "Nb", "Nc")]
+        n_parsed = [val(p.get(k, getattr(cargs, k))) for k in ("Na", "Nb", "Nc")]
         interpolate = 1 if min(n_parsed) <= 2 else 0
     lambda0 = p.get("lambda0_m", cargs.lambda0_m)
     rng, seeds = CRandom(), make_seeds(cargs)
@@ -115,7 +116,7 @@ def build_setup(cargs, params: dict | None = None, *, cwd: str | None = None,
     warnings += rng_notes
     cr = build_crystal(cargs, p, lambda0_m=lambda0, misset_rad=misset_rad)
     warnings += cr.warnings
-    rec_os = oversample_auto(cr, lambda0_m=float(lambda0), distance_m=float(det.distance_m), pixel_m=det.pixel_m)
+    rec_os = oversample_auto(cr, lambda0_m=val(lambda0), distance_m=val(det.distance_m), pixel_m=det.pixel_m)
     oversample = cargs.oversample if cargs.oversample > 0 else rec_os
     ftable, hkl_source, f_notes = load_structure_factors(cargs, fdump_path if has_fdump else None,
                                                          dump_dir=dump_dir)

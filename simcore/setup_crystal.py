@@ -42,14 +42,14 @@ def _cell_reciprocal(a, b, c, alpha, beta, gamma, warnings):
     skew = torch.sin(aavg) * torch.sin(aavg - alpha) * torch.sin(aavg - beta) * torch.sin(aavg - gamma)
     skew = torch.abs(skew)
     V_cell = 2.0 * a * b * c * torch.sqrt(skew)
-    if float(V_cell) <= 0.0:
-        warnings.append(f"impossible unit cell volume: {float(V_cell):g}")
+    if V.val(V_cell) <= 0.0:
+        warnings.append(f"impossible unit cell volume: {V.val(V_cell):g}")
         V_cell = V.t64(DBL_MIN)
     V_star = 1.0 / V_cell
     as0 = b * c * torch.sin(alpha) * V_star
     bs0 = c * a * torch.sin(beta) * V_star
     cs0 = a * b * torch.sin(gamma) * V_star
-    if min(float(as0), float(bs0), float(cs0)) <= 0.0:
+    if min(V.val(as0), V.val(bs0), V.val(cs0)) <= 0.0:
         warnings.append("impossible reciprocal cell lengths")
         as0, bs0, cs0 = (torch.clamp(torch.abs(x), min=DBL_MIN) for x in (as0, bs0, cs0))
     sin_gs = c * V_star / as0 / bs0
@@ -57,7 +57,7 @@ def _cell_reciprocal(a, b, c, alpha, beta, gamma, warnings):
     cos_bs = (torch.cos(gamma) * torch.cos(alpha) - torch.cos(beta)) / (torch.sin(gamma) * torch.sin(alpha))
     cos_gs = (torch.cos(alpha) * torch.cos(beta) - torch.cos(gamma)) / (torch.sin(alpha) * torch.sin(beta))
     sin_gs = torch.clamp(sin_gs, -1.0, 1.0)
-    cos_as, cos_bs, cos_gs = (x if float(x * x) <= 1.0 else torch.ones_like(x) for x in (cos_as, cos_bs, cos_gs))
+    cos_as, cos_bs, cos_gs = (x if V.val(x * x) <= 1.0 else torch.ones_like(x) for x in (cos_as, cos_bs, cos_gs))
     zero = torch.zeros((), dtype=V.F64)
     a_star = torch.stack([as0, zero, zero])
     b_star = torch.stack([bs0 * cos_gs, bs0 * sin_gs, zero])
@@ -95,11 +95,11 @@ def build_crystal(cargs, params, *, lambda0_m, misset_rad) -> CrystalSetup:
                 zip(("cell_alpha_rad", "cell_beta_rad", "cell_gamma_rad"), cargs.cell_rad)]
     if cargs.user_cell:
         a, b, c = cell_len
-        if float(b) <= 0.0:
+        if V.val(b) <= 0.0:
             b = a
-        if float(c) <= 0.0:
+        if V.val(c) <= 0.0:
             c = a
-        cell_ang = [x if float(x) > 0.0 else V.t64(math.pi / 2) for x in cell_ang]
+        cell_ang = [x if V.val(x) > 0.0 else V.t64(math.pi / 2) for x in cell_ang]
         cell_len = [a, b, c]
         a_star, b_star, c_star, V_cell_user = _cell_reciprocal(a, b, c, *cell_ang, warnings)
     if cargs.mat_file is not None:
@@ -143,16 +143,16 @@ def build_crystal(cargs, params, *, lambda0_m, misset_rad) -> CrystalSetup:
     for key, N, size, vlen in (("Na", cargs.Na, cargs.sample_m[0], a_len), ("Nb", cargs.Nb, cargs.sample_m[1], b_len),
                                ("Nc", cargs.Nc, cargs.sample_m[2], c_len)):
         if size > 0:
-            N = float(math.ceil(size / (float(vlen) * 1e-10)))
+            N = V.val(math.ceil(size / (V.val(vlen) * 1e-10)))
         N = params.get(key, N)
-        if float(N) <= 1.0 and not (isinstance(N, torch.Tensor) and N.requires_grad):
+        if V.val(N) <= 1.0 and not (isinstance(N, torch.Tensor) and N.requires_grad):
             N = 1.0
         Ns.append(V.t64(N))
     angles = _cell_angles(a, b, c)
     return CrystalSetup(a0_m=a0, b0_m=b0, c0_m=c0, a_star_A_inv=a_star, b_star_A_inv=b_star,
                         c_star_A_inv=c_star, V_cell_A3=V_cell, Na=Ns[0], Nb=Ns[1], Nc=Ns[2],
-                        cell_A=(float(a_len), float(b_len), float(c_len)), cell_deg=angles,
-                        misset_deg=None if misset_rad is None else tuple(math.degrees(float(x)) for x in misset_rad),
+                        cell_A=(V.val(a_len), V.val(b_len), V.val(c_len)), cell_deg=angles,
+                        misset_deg=None if misset_rad is None else tuple(math.degrees(V.val(x)) for x in misset_rad),
                         warnings=warnings)
 
 
@@ -160,14 +160,14 @@ def _cell_angles(a, b, c) -> tuple:
     """Cell angles in degrees from the real-space vectors (for the stdout summary)."""
     out = []
     for x, y in ((b, c), (a, c), (a, b)):
-        cosang = float(V.dot(x, y) / V.magnitude(x) / V.magnitude(y))
+        cosang = V.val(V.dot(x, y) / V.magnitude(x) / V.magnitude(y))
         out.append(math.degrees(math.acos(max(-1.0, min(1.0, cosang)))))
     return tuple(out)
 
 
 def oversample_auto(cr: CrystalSetup, *, lambda0_m: float, distance_m: float, pixel_m: float) -> int:
     """C rule O1: ceil(3·max crystal size / (λ·distance/pixel)), at least 1."""
-    sizes = [float(V.magnitude(v)) * float(n) for v, n in ((cr.a0_m, cr.Na), (cr.b0_m, cr.Nb), (cr.c0_m, cr.Nc))]
+    sizes = [V.val(V.magnitude(v)) * V.val(n) for v, n in ((cr.a0_m, cr.Na), (cr.b0_m, cr.Nb), (cr.c0_m, cr.Nc))]
     reciprocal_pixel = lambda0_m * distance_m / pixel_m
     rec = math.ceil(3.0 * max(sizes) / reciprocal_pixel)
     return rec if rec > 0 else 1

@@ -110,7 +110,7 @@ def build_detector(cargs, params) -> DetectorGeometry:
     fdet, _ = V.unitize(V.t64(raw["fdet"]))
     sdet, _ = V.unitize(V.t64(raw["sdet"]))
     odet, omag = V.unitize(V.t64(raw["odet"]))
-    regenerated = float(omag) != 1.0
+    regenerated = V.val(omag) != 1.0
     if regenerated:
         odet, _ = V.unitize(V.cross(fdet, sdet))
     polar, _ = V.unitize(V.t64(raw["polar"]))
@@ -132,7 +132,7 @@ def build_detector(cargs, params) -> DetectorGeometry:
     tap("initial_odet", odet)
 
     ratio = V.dot(beam, V.rotate_xyz(odet, rx, ry, rz))
-    if float(ratio) == 0.0:
+    if V.val(ratio) == 0.0:
         ratio = ratio + DBL_MIN
     close_distance = params.get("close_distance_m", cargs.close_distance_m)
     close_distance = (torch.abs(ratio * distance) if _nan(close_distance) else V.t64(close_distance))

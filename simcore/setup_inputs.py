@@ -58,7 +58,11 @@ def load_structure_factors(cargs, fdump_path: str | None, *, dump_dir: str | Non
     if cargs.hkl_file is not None:
         with _reading("-hkl file", cargs.hkl_file):
             grid = hklio.read_hkl(cargs.hkl_file, default_F=cargs.default_F)
-        notes += list(getattr(grid, "warnings", []))
+        notes += [w.removeprefix("WARNING: ") for w in grid.warnings]
+        if grid.column_mismatch:
+            notes.append(f"{cargs.hkl_file}: {grid.n_odd_lines} line(s) do not hold exactly 4 numbers (h k l F; "
+                         f"first: line {grid.odd_lines[0]}): the C reads a stream of 4-number groups, so extra "
+                         "columns (phase, sigma) shift every later entry. simcore does the same; fix the file.")
         if dump_dir is not None:
             import os
 

@@ -18,10 +18,15 @@ def t64(value) -> torch.Tensor:
     return torch.tensor(value, dtype=F64)
 
 
+def val(x) -> float:
+    """A Python float of a number or (possibly grad-carrying) tensor, for branching only."""
+    return float(x.detach()) if isinstance(x, torch.Tensor) else float(x)
+
+
 def _skip(angle) -> bool:
     """The C skips a rotation step whose angle == 0; keep it when a gradient is wanted."""
     if isinstance(angle, torch.Tensor):
-        return (not angle.requires_grad) and float(angle) == 0.0
+        return (not angle.requires_grad) and val(angle) == 0.0
     return angle == 0.0
 
 
@@ -64,7 +69,7 @@ def magnitude(v: torch.Tensor) -> torch.Tensor:
 def unitize(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(unit vector, magnitude); a zero vector stays zero, as in the C."""
     mag = magnitude(v)
-    if float(mag) == 0.0:
+    if val(mag) == 0.0:
         return torch.zeros(3, dtype=F64), mag
     return torch.stack([v[0] / mag, v[1] / mag, v[2] / mag]), mag
 
@@ -86,7 +91,7 @@ def scale(v: torch.Tensor, factor) -> torch.Tensor:
 def rescale(v: torch.Tensor, new_magnitude) -> torch.Tensor:
     """C ``vector_rescale``: set the magnitude (a zero vector counts as magnitude 1)."""
     old = magnitude(v)
-    if float(old) <= 0.0:
+    if val(old) <= 0.0:
         old = torch.ones((), dtype=F64)
     return torch.stack([new_magnitude / old * v[0], new_magnitude / old * v[1], new_magnitude / old * v[2]])
 
