@@ -22,6 +22,7 @@ app = typer.Typer(
 COMMAND_MODULES: list[str] = [
     "cli.demo",
     "cli.sim",
+    "cli.trace_diff",
     "cli.metrics",
     "cli.peaks",
     "cli.plateau",

@@ -119,5 +119,4 @@ def setup_lines(setup) -> list[str]:
     flags = "".join(f" +{k}" for k, on in (("thick", c.oversample_thick), ("polar", c.oversample_polar),
                                             ("omega", c.oversample_omega)) if on)
     out.append(f"  {setup.oversample}x{setup.oversample} pixel oversample steps{flags}")
-    out.append("DETECTOR_PIX0_VECTOR " + " ".join("%.15g" % val(x) for x in det.pix0_m))
     return [line for line in out if line]

@@ -126,7 +126,10 @@ def build_detector(cargs, params) -> DetectorGeometry:
 
     tap("detector_convention", conv.name)
     tap("angles_rad", (V.t64(rx), V.t64(ry), V.t64(rz), twotheta))
-    tap("beam_center_m", (V.t64(Xbeam), V.t64(Ybeam), V.t64(pixel * 1000.0)))
+    if pivot == "sample":  # the C prints the near point in the SAMPLE branch, the beam centre in BEAM
+        tap("beam_center_m", (V.t64(Xclose), V.t64(Yclose), V.t64(pixel * 1000.0)))
+    else:
+        tap("beam_center_m", (V.t64(Xbeam), V.t64(Ybeam), V.t64(pixel * 1000.0)))
     tap("initial_fdet", fdet)
     tap("initial_sdet", sdet)
     tap("initial_odet", odet)
@@ -178,6 +181,8 @@ def build_detector(cargs, params) -> DetectorGeometry:
         tap("Ry", V.rotation_matrix_xyz(0.0, ry, 0.0))
         tap("Rz", V.rotation_matrix_xyz(0.0, 0.0, rz))
         tap("R_total", V.rotation_matrix_xyz(rx, ry, rz))
+        # the C prints this constant string in the BEAM branch whatever the convention (a trace defect)
+        tap("convention_mapping", "Fbeam←Ybeam_mm(+0.5px),Sbeam←Xbeam_mm(+0.5px),beam_vec=[1 0 0]")
         tap("Fbeam_m", Fbeam_t)
         tap("Sbeam_m", Sbeam_t)
         tap("distance_m", distance)

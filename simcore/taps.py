@@ -100,7 +100,7 @@ class TraceSession:
             elif a.shape[k] != 1:
                 raise ValueError(f"tap {name}: varies over {dim} but dims={dims}")
         a = np.broadcast_to(a, tuple(self._sizes[k] if k in keep else 1 for k in range(6)))
-        return np.ascontiguousarray(a.reshape([self._sizes[k] for k in keep]))
+        return np.array(a.reshape([self._sizes[k] for k in keep]))  # (ascontiguousarray would make 0-d 1-d)
 
     def taps_for(self, pixel: tuple[int, int]) -> dict[str, Captured]:
         """Setup taps plus the pixel's own taps (pixel values win on a name clash)."""
@@ -117,8 +117,10 @@ def _as_setup_array(value):
     if isinstance(value, (tuple, list)):
         return np.array([float(v.detach()) if isinstance(v, torch.Tensor) else float(v) for v in value])
     if isinstance(value, torch.Tensor):
-        return value.detach().to("cpu", torch.float64).numpy().copy()
-    return np.asarray(value)
+        out = value.detach().to("cpu", torch.float64).numpy().copy()
+    else:
+        out = np.asarray(value)
+    return out.reshape(1) if out.ndim == 0 else out
 
 
 @contextlib.contextmanager

@@ -1,0 +1,91 @@
+"""A whole parsed trace: records keyed by (tap, LoopIndex), with the facts the diff needs.
+
+`read_trace` collects a `TraceStream` into a `ParsedTrace`. Keys that repeat (a trace printing
+the same tap twice at one position) get increasing ``occurrence`` numbers, so nothing is lost.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from tracekit.catalogue import Catalogue
+from tracekit.parse import ParseStats, TraceStream
+from tracekit.records import LoopIndex, TraceRecord
+
+
+@dataclass
+class ParsedTrace:
+    """All records of one trace, in file order, keyed by (canonical tap, LoopIndex)."""
+
+    name: str
+    records: dict[tuple[str, LoopIndex], TraceRecord]
+    stats: ParseStats
+    cat: Catalogue
+
+    @property
+    def prefix(self) -> str:
+        return self.stats.prefix or ""
+
+    @property
+    def is_c(self) -> bool:
+        """True for a trace printed by the C program (prefix TRACE_C)."""
+        return self.prefix == "TRACE_C"
+
+    @property
+    def meta(self) -> dict[str, str]:
+        return self.stats.meta
+
+    @property
+    def dtype(self) -> str:
+        """Compute dtype of the producing run: META/JSONL header, else float64 (the C)."""
+        return self.stats.meta.get("dtype", "float64")
+
+    @functools.cached_property
+    def tap_names(self) -> frozenset[str]:
+        return frozenset(tap for tap, _ in self.records)
+
+    @functools.cached_property
+    def branch(self) -> str | None:
+        """"beam" or "sample": which pivot branch printed the setup block (None if unknown)."""
+        return self.cat.branch_of(self.tap_names)
+
+    @property
+    def pixel_mm(self) -> float | None:
+        """Pixel size from the setup tap ``beam_center_m`` (its ``pixel_mm`` component)."""
+        rec = self.records.get(("beam_center_m", LoopIndex()))
+        if rec is None or not rec.keys or "pixel_mm" not in rec.keys:
+            return None
+        return float(rec.values[rec.keys.index("pixel_mm")])
+
+    def get(self, tap: str, index: LoopIndex = LoopIndex()) -> TraceRecord | None:
+        return self.records.get((tap, index))
+
+    def by_tap(self, tap: str) -> list[TraceRecord]:
+        return [r for (t, _), r in self.records.items() if t == tap]
+
+    def names_in_order(self) -> list[str]:
+        """Tap names in file order, consecutive repeats kept (one entry per record)."""
+        return [r.tap for r in self.records.values()]
+
+
+def read_trace(source: str | Path | Iterable[str], *, name: str | None = None,
+               cat: Catalogue | None = None) -> ParsedTrace:
+    """Parse a trace file (text or JSONL) or an iterable of text lines into a ParsedTrace.
+
+    Raises TraceParseError (exit code 5) for empty, binary, truncated or malformed input.
+    """
+    stream = TraceStream(source, name=name, cat=cat)
+    records: dict[tuple[str, LoopIndex], TraceRecord] = {}
+    for rec in stream:
+        key = rec.key
+        if key in records:
+            occ = rec.index.occurrence
+            while (rec.tap, rec.index._replace(occurrence=occ)) in records:
+                occ += 1
+            rec = dataclasses.replace(rec, index=rec.index._replace(occurrence=occ))
+            key = rec.key
+        records[key] = rec
+    return ParsedTrace(stream.name, records, stream.stats, stream.cat)
