@@ -22,7 +22,10 @@ app = typer.Typer(
 COMMAND_MODULES: list[str] = [
     "cli.demo",
     "cli.sim",
+    "cli.trace",
     "cli.trace_diff",
+    "cli.compare",
+    "cli.matrix",
     "cli.metrics",
     "cli.peaks",
     "cli.plateau",

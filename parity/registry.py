@@ -77,3 +77,62 @@ def check_not_looser(old: dict, new: dict) -> list[str]:
             elif way == "max" and float(b[key]) > float(a[key]):
                 problems.append(f"{case}: {key} loosened {a[key]} -> {b[key]}")
     return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Git history of the registry (used by `pwb matrix lint` and the history test): a committed
+# version may only tighten the one before it.
+REGISTRY_RELPATH = "parity/thresholds.yaml"
+
+
+class GitUnavailable(Exception):
+    """git is not installed or the repository is not a git checkout (callers skip with a notice)."""
+
+
+def _git(args: list[str], *, root: Path) -> tuple[int, str]:
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise GitUnavailable(f"git unavailable ({exc.__class__.__name__})") from None
+    return done.returncode, done.stdout
+
+
+def _repo_root(root: Path | None) -> Path:
+    if root is not None:
+        return Path(root)
+    from parity.provenance import repo_root
+
+    return repo_root()
+
+
+def git_show_text(rev: str, relpath: str, *, root: Path | None = None) -> str | None:
+    """Text of ``relpath`` at revision ``rev``; None when the file does not exist there.
+
+    GitUnavailable when git or the checkout is missing; ParityUsageError for an unknown ``rev``.
+    """
+    base = _repo_root(root)
+    code, _ = _git(["rev-parse", "--git-dir"], root=base)
+    if code != 0:
+        raise GitUnavailable("not a git checkout")
+    code, _ = _git(["rev-parse", "--verify", "-q", f"{rev}^{{commit}}"], root=base)
+    if code != 0:
+        raise ParityUsageError(f"--base {rev}: not a git revision of this repository")
+    code, text = _git(["show", f"{rev}:{relpath}"], root=base)
+    return text if code == 0 else None
+
+
+def registry_history(*, relpath: str = REGISTRY_RELPATH, root: Path | None = None) -> list[tuple[str, str]]:
+    """``[(commit sha, registry text), ...]`` for every commit touching ``relpath``, oldest first
+    (GitUnavailable outside a checkout)."""
+    base = _repo_root(root)
+    code, out = _git(["log", "--format=%H", "--follow", "--", relpath], root=base)
+    if code != 0:
+        raise GitUnavailable("not a git checkout")
+    history = []
+    for sha in reversed(out.split()):
+        code, text = _git(["show", f"{sha}:{relpath}"], root=base)
+        if code == 0:   # a deleting commit has no text: the next version is compared with the last one
+            history.append((sha, text))
+    return history

@@ -59,7 +59,7 @@ def _run(argv: list[str]) -> int:
         traced = trace_pixel(cargs, cargs.trace_pixel)
     result = render(cargs, cwd=os.getcwd(), dump_dir=os.getcwd() if cargs.hkl_file else None)
     for w in result.setup.warnings:
-        print(f"WARNING: {w}")
+        print(f"simcore: warning: {w}", file=sys.stderr)
     for line in setup_lines(result.setup):
         print(line)
     if traced is not None:

@@ -7,6 +7,7 @@ convention or beam centre before any pixel is compared.
 from __future__ import annotations
 
 import math
+import os
 
 from simcore.cfmt import c_f, c_g
 from simcore.vec import val
@@ -68,17 +69,43 @@ def setup_lines(setup) -> list[str]:
     out.append("pivoting detector around sample" if det.pivot == "sample" else
                "pivoting detector around direct beam spot")
     out.append("XDS incident beam: " + _g3([val((det.beam * v).sum()) for v in (det.fdet, det.sdet, det.odet)]))
-    out.append("auto-selected tricubic interpolation of structure factors" if setup.interpolate and c.interpolate > 1
-               else "auto-selected no interpolation" if c.interpolate > 1 else "")
-    a, b, cc = cr.cell_A
-    al, be, ga = cr.cell_deg
-    out.append(f"Unit Cell: {c_g(a)} {c_g(b)} {c_g(cc)} {c_g(al)} {c_g(be)} {c_g(ga)}")
-    out.append(f"volume = {c_g(val(cr.V_cell_A3))} A^3")
-    sizes = [val(n) * L * 1e-4 for n, L in zip((cr.Na, cr.Nb, cr.Nc), cr.cell_A)]
-    out.append(f"crystal is {c_g(sizes[0])} x {c_g(sizes[1])} x {c_g(sizes[2])} microns")
+    if setup.interp_auto is not None:
+        out.append("auto-selected tricubic interpolation of structure factors" if setup.interp_auto == "tricubic"
+                   else "auto-selected no interpolation")
+    names = setup.input_names
+    if c.mat_file is not None:
+        out.append(f"reading {names.get('mat_file')}")
+    if setup.misset_random_deg is not None:
+        out.append("random orientation misset angles: %f %f %f deg" % tuple(setup.misset_random_deg))
+    out += _crystal_lines(setup)
     if c.oversample <= 0:
         out.append(f"auto-selected {setup.oversample}-fold oversampling")
+    if setup.oversample < setup.recommended_oversample:
+        xtal_max = max(val(n) * L for n, L in zip((cr.Na, cr.Nb, cr.Nc), cr.cell_A))
+        recip_px = val(setup.lambda0_m) * val(det.distance_m) / det.pixel_m
+        out += [f"WARNING: maximum dimension of sample is {c_g(xtal_max)} A",
+                f"         but reciprocal pixel size is {c_g(recip_px * 1e10)} A",
+                "         intensity may vary significantly across a pixel!",
+                f"         recommend -oversample {setup.recommended_oversample} to work around this"]
+    out.append(f"approximate MW = {c_g(_approximate_mw(cr))}")
+    if c.hkl_file is not None:
+        out += [f"counting entries in {names.get('hkl_file')}", f"re-reading {names.get('hkl_file')}"]
+        if setup.fdump_written:
+            out.append(f"writing dump file for next time: {names.get('dump_file')}")
+    elif setup.hkl_source.startswith("Fdump"):
+        out.append(f"reading Fs from {names.get('dump_file')}")
+    out += [f"thick{t} = {c_g(sm.thickstep_m * t * 1e6)} um" for t in range(sm.thicksteps)]
+    out += [f"phi{t} = {c_g((sm.phi0_rad + sm.phistep_rad * t) * RTD)}" for t in range(sm.phisteps)]
+    if not src.from_file:
+        from simcore.setup_beam import divergence_points
+
+        out += [f"divergence deviation: {c_g(h)} {c_g(v)}" for h, v in divergence_points(sm, round_div=c.round_div)]
+        lam0 = val(setup.lambda0_m)
+        out += ["lambda%d = %.15g" % (t, lam0 * (1.0 + sm.dispstep * t - sm.dispersion / 2.0))
+                for t in range(sm.dispsteps)]
     out.append(f"  created a total of {src.direction.shape[0]} sources:")
+    for (x, y, z), w, lam in zip(src.position_raw, src.weight, src.lambda_m):
+        out.append(f"{c_g(x)} {c_g(y)} {c_g(z)}   {c_g(w)} {c_g(val(lam))}")
     out.append(f"  created a total of {sm.mosaic_domains} mosaic domains")
     hkls = 0 if setup.ftable_np is None else int(setup.ftable_np.hkls)
     out.append(f"  {hkls} initialized hkls (all others ={c_g(c.default_F)})")
@@ -119,4 +146,55 @@ def setup_lines(setup) -> list[str]:
     flags = "".join(f" +{k}" for k, on in (("thick", c.oversample_thick), ("polar", c.oversample_polar),
                                             ("omega", c.oversample_omega)) if on)
     out.append(f"  {setup.oversample}x{setup.oversample} pixel oversample steps{flags}")
+    if setup.mask is not None:
+        out.append(f"  skipping zero-flagged pixels in {os.path.basename(c.mask_file or '')}")
+    if c.calculate_noise:
+        out += ["", "  noise image paramters:", f"  seed: {setup.seeds.seed.value}",
+                f"  water droplet size: {c_g(c.water_m)} m"]
     return [line for line in out if line]
+
+
+def _angles(vecs, other_lens, V):
+    """The C's cell angles in degrees: atan2(sin, cos) with sin = |x'|·V/|y|/|z| (x' the dual
+    vector) and cos from the dot products; clamped as the C does."""
+    from simcore import vec as Vv
+
+    lens = [val(Vv.magnitude(v)) for v in vecs]
+    out = []
+    for i, (j, k) in enumerate(((1, 2), (0, 2), (0, 1))):
+        sin = max(-1.0, min(1.0, other_lens[i] * V / lens[j] / lens[k]))
+        cos = val(Vv.dot(vecs[j], vecs[k])) / lens[j] / lens[k]
+        cos = 1.0 if cos * cos > 1.0 else cos
+        out.append(math.atan2(sin, cos) * RTD)
+    return out, lens
+
+
+def _crystal_lines(setup) -> list[str]:
+    cr = setup.cr
+    a, b, c = (v * 1e10 for v in (cr.a0_m, cr.b0_m, cr.c0_m))
+    V_cell = val(cr.V_cell_A3)
+    stars = (cr.a_star_A_inv, cr.b_star_A_inv, cr.c_star_A_inv)
+    from simcore import vec as Vv
+
+    star_lens = [val(Vv.magnitude(v)) for v in stars]
+    (al, be, ga), lens = _angles((a, b, c), star_lens, V_cell)
+    (als, bes, gas), slens = _angles(stars, lens, 1.0 / V_cell)
+    out = [f"Unit Cell: {' '.join(c_g(x) for x in lens)} {c_g(al)} {c_g(be)} {c_g(ga)}",
+           f"Recp Cell: {' '.join(c_g(x) for x in slens)} {c_g(als)} {c_g(bes)} {c_g(gas)}",
+           f"volume = {c_g(V_cell)} A^3", "real-space cell vectors (Angstrom):",
+           "     %-10s  %-10s  %-10s" % ("a", "b", "c")]
+    out += ["%s: %11.8f %11.8f %11.8f" % (ax, val(a[k]), val(b[k]), val(c[k])) for k, ax in enumerate("XYZ")]
+    out += ["reciprocal-space cell vectors (Angstrom^-1):", "     %-10s  %-10s  %-10s" % ("a_star", "b_star", "c_star")]
+    s_ = (cr.a_star_A_inv, cr.b_star_A_inv, cr.c_star_A_inv)
+    out += ["%s: %11.8f %11.8f %11.8f" % (ax, val(s_[0][k]), val(s_[1][k]), val(s_[2][k])) for k, ax in enumerate("XYZ")]
+    sizes = [val(n) * L * 1e-4 for n, L in zip((cr.Na, cr.Nb, cr.Nc), lens)]
+    out.append(f"crystal is {c_g(sizes[0])} x {c_g(sizes[1])} x {c_g(sizes[2])} microns")
+    return out
+
+
+def _approximate_mw(cr) -> float:
+    from simcore import vec as Vv
+
+    sizes = [val(Vv.magnitude(v)) * val(n) for v, n in ((cr.a0_m, cr.Na), (cr.b0_m, cr.Nb), (cr.c0_m, cr.Nc))]
+    volume = sizes[0] * sizes[1] * sizes[2]
+    return volume * 1.2e6 * 6.02214179e23 / (val(cr.Na) * val(cr.Nb) * val(cr.Nc))

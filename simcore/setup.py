@@ -80,6 +80,10 @@ class Setup:
     rng: object                  # the shared C ran1 state (noise continues it)
     seeds: object
     mask: object = None          # numpy uint16 (spixels, fpixels) or None
+    misset_random_deg: tuple | None = None
+    input_names: dict = field(default_factory=dict)   # input files as typed (the C prints them so)
+    fdump_written: bool = False
+    interp_auto: str | None = None    # what the C's auto rule chose (printed before hkls can veto it)
     warnings: list = field(default_factory=list)
 
 
@@ -88,6 +92,7 @@ def build_setup(cargs, params: dict | None = None, *, cwd: str | None = None,
     """``cwd``: where a stale Fdump.bin is looked for; ``dump_dir``: where -hkl writes Fdump.bin
     (None: not written)."""
     p = internal_params(params)
+    input_names = {k: getattr(cargs, k) for k in ("hkl_file", "mat_file", "sourcefile", "dump_file")}
     cargs = _resolve_inputs(cargs, cwd)
     warnings = list(cargs.warnings)
     fluence, flux = fluence_from_flux(cargs)
@@ -107,9 +112,11 @@ def build_setup(cargs, params: dict | None = None, *, cwd: str | None = None,
     sm = resolve_sampling(cargs)
     warnings += list(sm.warnings)
     interpolate = cargs.interpolate
+    interp_auto = None
     if interpolate > 1:  # the C decides before the crystal block, on the -N values as parsed
         n_parsed = [val(p.get(k, getattr(cargs, k))) for k in ("Na", "Nb", "Nc")]
         interpolate = 1 if min(n_parsed) <= 2 else 0
+        interp_auto = "tricubic" if interpolate else "none"
     lambda0 = p.get("lambda0_m", cargs.lambda0_m)
     rng, seeds = CRandom(), make_seeds(cargs)
     misset_rad, umats, rng_notes = mosaic_and_misset(cargs, sm, p, rng, seeds)
@@ -141,7 +148,10 @@ def build_setup(cargs, params: dict | None = None, *, cwd: str | None = None,
     return Setup(cargs=cargs, det=det, sm=sm, cr=cr, src=src, rot=rot, ftable_np=ftable, hkl_source=hkl_source,
                  oversample=oversample, recommended_oversample=rec_os, steps=steps, fluence=fluence, flux=flux,
                  I_bg=I_bg, lambda0_m=lambda0, interpolate=bool(interpolate), roi=roi, rng=rng, seeds=seeds,
-                 mask=cargs.mask_data, warnings=warnings)
+                 mask=cargs.mask_data, warnings=warnings, input_names=input_names,
+                 fdump_written=dump_dir is not None and cargs.hkl_file is not None, interp_auto=interp_auto,
+                 misset_random_deg=(tuple(val(x) * 180.0 / math.pi for x in misset_rad)
+                                    if cargs.misset_mode == "random" and misset_rad is not None else None))
 
 
 def _resolve_inputs(cargs, cwd):

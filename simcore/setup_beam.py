@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from simcore import vec as V
+from simcore.vec import val
 
 SOURCE_DISTANCE_M = 10.0
 
@@ -18,6 +19,7 @@ SOURCE_DISTANCE_M = 10.0
 @dataclass
 class Sources:
     direction: torch.Tensor     # (NS, 3) float64 unit vectors sample→source
+    position_raw: list          # (x, y, z) before unitizing, as the C prints them
     lambda_m: torch.Tensor      # (NS,) float64
     weight: list                # read but unused by the C (trap T-SOURCES)
     divsteps: int
@@ -55,7 +57,7 @@ def build_sources(cargs, sm, det, *, lambda0, file_rows=None) -> Sources:
     dirs: list[torch.Tensor] = []
     lams: list[torch.Tensor] = []
     weights: list[float] = []
-    divsteps = 0
+    divsteps = -1  # the C's initial value, printed as is when the sources come from a file
     if file_rows:
         for x, y, z, w, lam in file_rows:
             vec = torch.stack([
@@ -81,7 +83,8 @@ def build_sources(cargs, sm, det, *, lambda0, file_rows=None) -> Sources:
     units = [V.unitize(v)[0] for v in dirs]
     direction = torch.stack(units) if units else torch.zeros((0, 3), dtype=V.F64)
     lam = torch.stack(lams) if lams else torch.zeros((0,), dtype=V.F64)
-    return Sources(direction=direction, lambda_m=lam, weight=weights, divsteps=divsteps,
+    raw = [tuple(val(x) for x in v) for v in dirs]
+    return Sources(direction=direction, position_raw=raw, lambda_m=lam, weight=weights, divsteps=divsteps,
                    from_file=bool(file_rows), warnings=warnings)
 
 

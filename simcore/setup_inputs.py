@@ -36,8 +36,6 @@ def mosaic_and_misset(cargs, sm, params, rng: CRandom, seeds: CSeeds):
     misset = None
     if draws.misset_rad is not None:
         misset = tuple(draws.misset_rad)
-        deg = [x * 180.0 / 3.141592653589793 for x in misset]
-        notes.append("random orientation misset angles: %f %f %f deg" % tuple(deg))
     elif cargs.misset_mode == "angles":
         misset = tuple(cargs.misset_rad)
     if "misset_rad" in params:

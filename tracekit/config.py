@@ -114,7 +114,7 @@ _RULES: list[tuple[str, Callable[[re.Match, Config], None]]] = [
      _set(roi_px=lambda m: tuple(int(x) for x in m.groups()))),
     (rf"^\s+hdivrange={_N} hdivstep={_N}\s+radians$", _set(hdivrange_rad=_g(1), hdivstep_rad=_g(2))),
     (rf"^\s+vdivrange={_N} vdivstep={_N}\s+radians$", _set(vdivrange_rad=_g(1), vdivstep_rad=_g(2))),
-    (r"^\s+(\d+) divergence steps$", _set(divergence_steps=_g(1, int))),
+    (r"^\s+(-?\d+) divergence steps$", _set(divergence_steps=_g(1, int))),
     (r"^\s+(\d+) sources$", _set(sources=_g(1, int))),
     (rf"^\s+(\d+) mosaic domains over mosaic spread of {_N} degrees$",
      _set(mosaic_domains=_g(1, int), mosaic_spread_deg=_g(2))),

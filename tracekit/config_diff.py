@@ -14,7 +14,7 @@ from tracekit.config import Config, parse_config, read_config
 from tracekit.errors import TraceUsageError
 from tracekit.tolerance import Rule, compare
 
-DEFAULT_IGNORE = frozenset({"noise_seed"})
+DEFAULT_IGNORE = frozenset({"noise_seed", "warnings"})  # the seed is the time by default; warnings are prose
 
 
 @dataclass(frozen=True)

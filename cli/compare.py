@@ -1,0 +1,184 @@
+"""``nb-compare`` (console entry ``cli.compare:main``) and ``pwb compare``: C vs simcore on the same ARGS.
+
+    nb-compare [--outdir DIR] [--roi XMIN XMAX YMIN YMAX] [--threshold T] [--resample]
+               [--png-scale PCTL] [--save-diff] [--c-bin PATH] [--py-bin PATH] [--dtype D]
+               [--device D] [--timeout S] [--case RUN_ID] [--bundle] [--slug SLUG] -- ARGS...
+
+Both keep nb-compare's own exit codes (docs/nb-compare.md), not the pwb table:
+0 success · 1 usage error · 2 a runner failed · 3 correlation below --threshold ·
+4 shape mismatch without --resample · 5 I/O or parse error (missing binary or input file,
+unparseable ARGS, unreadable image). The work is in parity.compare; this module parses and renders.
+"""
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+from typing import Iterator, List, Optional, Tuple
+
+import typer
+from typer.core import TyperCommand
+
+from cli.bundle_opts import BundleFlag, ReportsRootOption, SlugOption, bundle_request, maybe_bundle
+from cli.errors import fail
+
+try:  # typer >= 0.24 vendors click
+    from typer._click.exceptions import ClickException, UsageError
+except ImportError:  # pragma: no cover - older typer with the click package
+    from click.exceptions import ClickException, UsageError
+
+ROI_HELP = ("C inclusive, as nanoBragg's -roi: XMIN XMAX YMIN YMAX, x = fast, y = slow, zero-based, both"
+            " ends inclusive (recorded so in summary.json).")
+HELP = ("Run the C nanoBragg and simcore on the same ARGS (after --), each in a fresh temp dir, and compare"
+        " their float images. Exit: 0 ok, 1 usage, 2 runner failed, 3 correlation below --threshold,"
+        " 4 shape mismatch, 5 I/O or parse error.")
+
+
+class NbCompareCommand(TyperCommand):
+    """A Typer command whose argument-parsing errors exit 1 (nb-compare's usage code), not Click's 2."""
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except UsageError as exc:
+            exc.exit_code = 1
+            raise
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compare", cls=NbCompareCommand, help=HELP)(compare)
+
+
+@contextlib.contextmanager
+def nb_guarded(prog: str) -> Iterator[None]:
+    """Like cli.errors.guarded, but with nb-compare's codes: usage errors (2 elsewhere) exit 1."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except OSError as exc:
+        raise fail(f"{prog}: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 5)
+    except Exception as exc:  # noqa: BLE001 - dispatch on the attribute below
+        code = getattr(exc, "exit_code", None)
+        if code is None:
+            raise
+        raise fail(f"{prog}: {exc}", 1 if code == 2 else code)
+
+
+def compare(
+    ctx: typer.Context,
+    args: Optional[List[str]] = typer.Argument(None, metavar="-- ARGS...",
+                                               help="nanoBragg arguments, given unchanged to both runners."),
+    outdir: Optional[Path] = typer.Option(None, "--outdir", help="Output folder (new or empty); default"
+                                          " comparisons/<YYYYMMDD-HHMMSS>-<args hash>/ in the cwd (UTC)."),
+    roi: Optional[Tuple[int, int, int, int]] = typer.Option(None, "--roi", metavar="XMIN XMAX YMIN YMAX",
+                                                            help=ROI_HELP),
+    threshold: float = typer.Option(0.95, "--threshold", help="Minimum correlation (else exit 3)."),
+    resample: bool = typer.Option(False, "--resample", help="Resize the Python image to the C shape"
+                                  " (nearest neighbour) instead of exiting 4 on a shape mismatch."),
+    png_scale: float = typer.Option(99.5, "--png-scale", metavar="PCTL", help="PNG white level: this"
+                                    " percentile of both images' ROI pixels (linear from 0)."),
+    save_diff: bool = typer.Option(False, "--save-diff", help="Also write diff.bin (py - c) and diff.png."),
+    c_bin: Optional[Path] = typer.Option(None, "--c-bin", help="C binary (else $NB_C_BIN, else ./nanoBragg)."),
+    py_bin: Optional[Path] = typer.Option(None, "--py-bin",
+                                          help="Python runner (else $NB_PY_BIN, else python -m simcore)."),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help="float32|float64, passed to simcore as -dtype."),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu|cuda, passed to simcore as -device."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", metavar="S", help="Kill a runner after S seconds."),
+    case: Optional[str] = typer.Option(None, "--case", metavar="RUN_ID", help="Take ARGS from this case-matrix"
+                                       " run (input files from its golden folder) instead of after --."),
+    bundle: BundleFlag = False,
+    slug: SlugOption = None,
+    reports_root: ReportsRootOption = None,
+) -> None:
+    prog = "nb-compare"
+    with nb_guarded(prog):
+        from parity.compare import CompareOptions, execute_compare, plan_compare
+        from parity.compare_bundle import record_compare_bundle
+        from parity.compare_outdir import args_hash
+
+        request = bundle_request(bundle, slug, reports_root)
+        nb_args, base = _resolve_args(args, case)
+        options = CompareOptions(args=tuple(nb_args), outdir=outdir, roi=roi, threshold=threshold,
+                                 resample=resample, png_percentile=png_scale, save_diff=save_diff,
+                                 c_bin=str(c_bin) if c_bin else None, py_bin=str(py_bin) if py_bin else None,
+                                 dtype=dtype, device=device, timeout_s=timeout, base=base, case=case)
+        plan = plan_compare(options)
+        with maybe_bundle(request, kind="nb-compare", default_slug=case or f"nb-compare-{args_hash(plan.args)}",
+                          ctx=ctx, inputs=plan.inputs, binaries=[plan.c.executable, plan.py.executable],
+                          config={"args": list(plan.args), "threshold": threshold, "roi": list(roi) if roi else None,
+                                  "resample": resample, "png_scale": png_scale},
+                          case=case, device=plan.device, dtype=plan.dtype) as b:
+            result = execute_compare(plan)
+            record_compare_bundle(b, result)
+    _render(result)
+    raise typer.Exit(result.exit_code)
+
+
+def _resolve_args(args: Optional[List[str]], case: Optional[str]) -> tuple[list[str], Optional[Path]]:
+    from parity.errors import ParityUsageError
+
+    if case is None:
+        return list(args or []), None
+    if args:
+        raise ParityUsageError("give either --case RUN_ID or ARGS after --, not both")
+    from parity.cases import find_run
+
+    run = find_run(case)
+    return list(run.args), run.input_base
+
+
+def _render(result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from parity.compare_summary import one_line, table_rows
+
+    s = result.summary
+    console = Console(highlight=False)
+    if s["runtime_c_ms"] is not None:
+        console.print(f"C runtime: {s['runtime_c_ms'] / 1000.0:.3f} s")
+    if s["runtime_py_ms"] is not None:
+        console.print(f"Py runtime: {s['runtime_py_ms'] / 1000.0:.3f} s")
+    if s["correlation"] is not None:
+        table = Table(title="nb-compare (C = reference)", show_header=True)
+        table.add_column("metric")
+        table.add_column("value", justify="right")
+        for label, value in table_rows(s):
+            table.add_row(label, value)
+        console.print(table)
+    for note in s["notes"]:
+        print(f"nb-compare: {note}", file=sys.stderr)
+    print(one_line(s, outdir=_shown(result.outdir)))
+
+
+def _shown(path: Path) -> str:
+    """The output folder relative to the cwd when it is inside it (as the user would type it)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Console entry point ``nb-compare``: one-line errors, nb-compare's exit codes."""
+    app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
+    app.command(cls=NbCompareCommand, help=HELP)(compare)
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=list(sys.argv[1:] if argv is None else argv), prog_name="nb-compare",
+                            standalone_mode=False)
+    except UsageError as exc:
+        print(f"nb-compare: {exc.format_message()} (nb-compare --help)", file=sys.stderr)
+        code = 1
+    except ClickException as exc:
+        print(f"nb-compare: {exc.format_message()}", file=sys.stderr)
+        code = exc.exit_code
+    except typer.Abort:
+        print("nb-compare: aborted", file=sys.stderr)
+        code = 130
+    sys.exit(int(code or 0))
+
+
+if __name__ == "__main__":
+    main()

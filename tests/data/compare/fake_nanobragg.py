@@ -1,0 +1,61 @@
+"""A stand-in for a nanoBragg runner in nb-compare/matrix tests (no physics).
+
+The tests copy this file into tmp_path with a ``#!<python>`` line and make it executable. Its
+behaviour comes from ``<its own path>.json`` (all keys optional):
+
+    exit          exit code (default 0)          stderr   text written to stderr
+    image         "spot" | "spot_shifted" | "noise" | "zeros" | "copy" (default "spot")
+    copy_from     float32 file to copy for image "copy"
+    shape         [slow, fast] written instead of the shape the arguments give
+    scale         factor applied to the image
+    record        path of a JSON file receiving {"argv", "cwd_files", "inputs"}
+    write_files   names created in the cwd (e.g. "Fdump.bin")
+    fail_if_present  names whose presence in the cwd makes it exit 9 (leak detector)
+"""
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+
+cfg_path = Path(os.path.realpath(__file__) + ".json")
+cfg = json.loads(cfg_path.read_text()) if cfg_path.is_file() else {}
+argv = sys.argv[1:]
+print("fake nanoBragg")
+if cfg.get("record"):
+    inputs = {}
+    for flag in ("-hkl", "-mat", "-matrix", "-sourcefile"):
+        if flag in argv:
+            name = argv[argv.index(flag) + 1]
+            inputs[flag] = {"name": name, "exists": Path(name).is_file(),
+                            "text": Path(name).read_text() if Path(name).is_file() else None}
+    Path(cfg["record"]).write_text(json.dumps({"argv": argv, "cwd_files": sorted(os.listdir(".")),
+                                               "inputs": inputs}))
+for name in cfg.get("fail_if_present", []):
+    if Path(name).exists():
+        print(f"stale {name} found", file=sys.stderr)
+        sys.exit(9)
+for name in cfg.get("write_files", []):
+    Path(name).write_text("stale")
+if cfg.get("stderr"):
+    print(cfg["stderr"], file=sys.stderr)
+if cfg.get("exit"):
+    sys.exit(int(cfg["exit"]))
+n = int(argv[argv.index("-detpixels") + 1]) if "-detpixels" in argv else 32
+slow, fast = cfg.get("shape", [n, n])
+floatfile = argv[len(argv) - 1 - argv[::-1].index("-floatfile") + 1] if "-floatfile" in argv else "floatimage.bin"
+kind = cfg.get("image", "spot")
+if kind == "copy":
+    shutil.copyfile(cfg["copy_from"], floatfile)
+    sys.exit(0)
+s, f = np.mgrid[0:slow, 0:fast].astype(np.float64)
+if kind == "zeros":
+    image = np.zeros((slow, fast))
+elif kind == "noise":
+    image = np.random.default_rng(7).random((slow, fast))
+else:
+    c_s, c_f = (slow / 2.0, fast / 2.0) if kind == "spot" else (slow / 4.0, fast / 4.0)
+    image = 100.0 * np.exp(-((s - c_s) ** 2 + (f - c_f) ** 2) / 8.0) + 0.01 * (s + f)
+(image * float(cfg.get("scale", 1.0))).astype("<f4").tofile(floatfile)
