@@ -24,6 +24,7 @@ COMMAND_MODULES: list[str] = [
     "cli.sim",
     "cli.trace",
     "cli.trace_diff",
+    "cli.trace_sweep",
     "cli.compare",
     "cli.matrix",
     "cli.metrics",

@@ -1,7 +1,9 @@
-"""Golden parity: simcore vs the real C images in tests/golden_data, float32 and float64.
+"""Golden parity: simcore vs the real C images, every golden-backed run of the case matrix,
+in float32 (the default) and float64.
 
-Thresholds come only from the registry (parity/thresholds.yaml); nothing here sets a number.
-Each case runs in a scratch copy of its folder, as the C run did.
+The runs, their arguments and their thresholds all come from the case matrix
+(tests/parity_cases.yaml) and the threshold registry (parity/thresholds.yaml); nothing here sets
+a number. Each run happens in a scratch copy of its folder, as the C run did.
 """
 from __future__ import annotations
 
@@ -10,29 +12,37 @@ import json
 import numpy as np
 import pytest
 
-from conftest import GOLDEN_DIR, golden_case_ids
+from parity.cases import iter_runs
 from parity.golden import judge
-from parity.registry import thresholds_for
 from parity.runners.inprocess import run_case_dir
 
-CASES = golden_case_ids()
+GOLDEN_RUNS = [r for r in iter_runs() if r.golden_dir is not None]
 
 
-def _reference(case_id: str) -> np.ndarray:
-    meta = json.loads((GOLDEN_DIR / case_id / "meta.json").read_text())
-    return np.fromfile(GOLDEN_DIR / case_id / "float.bin", "<f4").reshape(meta["spixels"], meta["fpixels"])
+def _reference(run) -> np.ndarray:
+    meta_path = run.golden_dir / "meta.json"
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        shape = (meta["spixels"], meta["fpixels"])
+    else:  # tests/c_cases: the shape from the C's own stdout "(FxS pixels)"
+        import re
+
+        m = re.search(r"\((\d+)x(\d+) pixels\)", (run.golden_dir / "stdout.txt").read_text())
+        shape = (int(m.group(2)), int(m.group(1)))
+    return np.fromfile(run.golden_float, "<f4").reshape(shape)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("case_id", CASES)
-def test_golden_case(case_id: str, dtype: str) -> None:
-    args = (GOLDEN_DIR / case_id / "args.txt").read_text().split()
-    run = run_case_dir(GOLDEN_DIR / case_id, args, dtype=dtype)
-    verdict = judge(_reference(case_id), run.image, thresholds_for(case_id))
-    assert verdict.passed, f"{case_id} [{dtype}]: " + "; ".join(verdict.failures) + " | " + verdict.summary()
+@pytest.mark.parametrize("run", GOLDEN_RUNS, ids=lambda r: r.run_id)
+def test_golden_run(run, dtype: str) -> None:
+    result = run_case_dir(run.golden_dir, list(run.args), dtype=dtype)
+    verdict = judge(_reference(run), result.image, run.thresholds)
+    assert verdict.passed, f"{run.run_id} [{dtype}]: " + "; ".join(verdict.failures) + " | " + verdict.summary()
 
 
-def test_every_golden_case_has_a_registry_entry() -> None:
-    assert len(CASES) == 101
-    for case_id in CASES:
-        assert thresholds_for(case_id).corr_min >= 0.99999
+def test_matrix_covers_every_golden_folder() -> None:
+    from conftest import golden_case_ids
+
+    ids = {r.run_id for r in GOLDEN_RUNS}
+    assert set(golden_case_ids()) <= ids and len(golden_case_ids()) == 101
+    assert all(r.thresholds.corr_min >= 0.99999 for r in GOLDEN_RUNS)
