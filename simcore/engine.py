@@ -5,6 +5,7 @@ order-dependent C behaviours can be reproduced exactly:
 - phi carry-over: the run's first phi-loop pass uses ``rot_first`` (goniometer.py);
 - interpolation switch-off: the first out-of-range evaluation turns tricubic interpolation off for
   itself and everything after it (reference S4, trap T-INTERP).
+Hot paths avoid ``torch.where`` (≈25× the cost of a multiply on CPU): masks multiply.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import torch
 
 from simcore import kernel_geometry as G
 from simcore import kernel_terms as K
+from simcore.structure import f_interpolated, interp_out_of_range
 from simcore.taps import tap, tap_chunk, tracing
 
 
@@ -53,31 +55,45 @@ def compute_chunk(inp, spix: torch.Tensor, fpix: torch.Tensor, state: RunState,
     if inp.os_polar:
         polar_c = pol_full
     elif inp.nopolar:
-        polar_c = torch.ones_like(geo["R"][:1, :1, :1])
+        polar_c = 1.0
     else:
-        polar_c = G.cached_polar(inp, pol_full, reached)
+        polar_c = G.cached_polar(inp, pol_full, reached) if inp.dmin_m > 0.0 else pol_full[:1, :1, :1, :1]
 
-    ev = _evaluations(inp, sc, first_pass_k)
-    ev = _choose_fcell(inp, ev, reached, state)
-    keep = reached & ev["fcell_reached"]
-    term = torch.where(keep, ev["F_cell"] * ev["F_cell"] * ev["F_latt"] * ev["F_latt"],
-                       torch.zeros((), dtype=inp.dtype, device=inp.device))
+    interp_on = state.interp_on
+    ev = _evaluations(inp, sc, first_pass_k, skip_mask=K.needs_skip_mask(inp, interp_on))
+    F = _choose_fcell(inp, ev, reached, state)
+    term = _terms(inp, ev, F)
+    keep = None
+    if ev["fcell_reached"] is not None:
+        keep = ev["fcell_reached"] & reached if inp.dmin_m > 0.0 else ev["fcell_reached"]
+    elif inp.dmin_m > 0.0:
+        keep = reached
     if inp.os_thick or inp.os_polar or inp.os_omega:
         I = _running_sum_with_factors(inp, term, keep, geo, pol_full)
     else:
+        if inp.dmin_m > 0.0:
+            term = term * reached.to(term.dtype)  # a dmin-cut source adds nothing
         I = inp.I_bg + tree_sum(term.reshape(-1, term.shape[-1]))
         I = I.reshape((1,) * 6 + (-1,))
     state.omega_sum += _omega_sum(inp, geo)
     S = (inp.r_e_sqr_fluence * I) / inp.steps
-    if not inp.os_thick:
+    if not inp.os_thick and inp.thick_m != 0.0:
         S = S * geo["cap_c"]
-    if not inp.os_polar:
+    if not inp.os_polar and not inp.nopolar:
         S = S * polar_c
     if not inp.os_omega:
         S = S * geo["omega_c"]
     if tracing():
-        _tap_final(inp, geo, sc, I, S, pol_full, polar_c, keep)
+        _tap_final(inp, geo, sc, I, S, pol_full, polar_c)
     return S.reshape(-1)
+
+
+def _terms(inp, ev, F):
+    """F_cell²·F_latt² in the C's order ((F·F)·F_latt)·F_latt."""
+    Fl = ev["F_latt"]
+    if F is None:  # no structure-factor table: F_cell is the constant default_F
+        return (inp.ftable.default_F * inp.ftable.default_F * Fl) * Fl
+    return (F * F * Fl) * Fl
 
 
 def _omega_sum(inp, geo) -> float:
@@ -87,42 +103,43 @@ def _omega_sum(inp, geo) -> float:
     return float(geo["omega_c"].detach().sum()) * n_sub
 
 
-def _evaluations(inp, sc, first_pass_k):
-    ev = _inner(inp, inp.rot_steady, sc["q"])
+def _evaluations(inp, sc, first_pass_k, *, skip_mask: bool):
+    ev = _inner(inp, inp.rot_steady, sc["q"], skip_mask)
     if first_pass_k is not None and inp.rot_differs:
-        first = _inner(inp, inp.rot_first, sc["q"])
+        first = _inner(inp, inp.rot_first, sc["q"], skip_mask)
         serial = torch.arange(sc["reached"][..., :1].numel(), device=inp.device)
         use_first = (serial == first_pass_k).reshape(sc["reached"].shape[:4] + (1, 1, 1))
         ev = K.blend(first, ev, use_first)
-    for name, dims in (("hkl_frac", K.ALL_DIMS), ("hkl_rounded", K.ALL_DIMS)):
-        tap(name, tuple(ev["hkl"] if name == "hkl_frac" else ev["hkl0"]), dims)
-    for name in ("F_latt_a", "F_latt_b", "F_latt_c"):
-        value = ev[name]
-        tap(name, value if value is not None else torch.ones((1,) * 7, dtype=inp.dtype, device=inp.device),
-            K.ALL_DIMS if value is not None else ())
-    tap("F_latt", ev["F_latt"], K.ALL_DIMS)
+    if tracing():
+        tap("hkl_frac", tuple(ev["hkl"]), K.ALL_DIMS)
+        tap("hkl_rounded", tuple(ev["hkl0"]), K.ALL_DIMS)
+        for name in ("F_latt_a", "F_latt_b", "F_latt_c"):
+            value = ev[name]
+            tap(name, value if value is not None else torch.ones((1,) * 7, dtype=inp.dtype, device=inp.device),
+                K.ALL_DIMS if value is not None else ())
+        tap("F_latt", ev["F_latt"], K.ALL_DIMS)
     return ev
 
 
-def _inner(inp, rot, q):
-    mi = K.miller(rot, q)
-    ev = K.lattice_and_structure(inp, mi, interp_on=False)  # interpolation handled below
-    ev.update({"hkl": mi["hkl"], "hkl0": mi["hkl0"], "abc": mi["abc"]})
+def _inner(inp, rot, q, skip_mask):
+    mi = K.miller(rot, q, rounded=K.needs_rounded(inp))
+    ev = K.lattice_and_structure(inp, mi, skip_mask=skip_mask)
+    ev.update({"hkl": mi["hkl"], "hkl0": mi["hkl0"]})
     if tracing():
-        tap("rot_a_angstroms", tuple(x * 1e10 for x in mi["abc"][0]), ("phi", "mosaic"))
-        tap("rot_b_angstroms", tuple(x * 1e10 for x in mi["abc"][1]), ("phi", "mosaic"))
-        tap("rot_c_angstroms", tuple(x * 1e10 for x in mi["abc"][2]), ("phi", "mosaic"))
+        for v, name in enumerate(("rot_a_angstroms", "rot_b_angstroms", "rot_c_angstroms")):
+            tap(name, tuple(x * 1e10 for x in mi["abc"][v]), ("phi", "mosaic"))
     return ev
 
 
 def _choose_fcell(inp, ev, reached, state: RunState):
     """F_cell: interpolated up to (excluding) the first out-of-range evaluation in serial order,
-    nearest-neighbour from it on, when interpolation is active (C globals ``interpolate``)."""
+    nearest-neighbour from it on, when interpolation is active (C globals ``interpolate``).
+    Returns None for a constant default_F."""
     F = ev["F_nn"]
     if state.interp_on:
         h, k, l = ev["hkl"]
-        oor = K.interp_out_of_range(inp.ftable, h, k, l) & reached & ev["fcell_reached"]
-        F_int = K.f_interpolated(inp.ftable, h, k, l)
+        oor = interp_out_of_range(inp.ftable, h, k, l) & reached & ev["fcell_reached"]
+        F_int = f_interpolated(inp.ftable, h, k, l)
         oor_ps = oor.reshape(-1, oor.shape[-1]).t().reshape(-1)  # serial order: pixel, then inner
         if bool(oor_ps.any()):
             first = int(torch.argmax(oor_ps.to(torch.uint8)))
@@ -132,11 +149,12 @@ def _choose_fcell(inp, ev, reached, state: RunState):
             F = torch.where(after, F, F_int)
             state.interp_on = False
         else:
-            F = F_int.expand(F.shape) if F_int.shape != F.shape else F_int
-    ev["F_cell"] = F
-    tap("F_cell", F, K.ALL_DIMS)
-    tap("reached_fcell", ev["fcell_reached"], K.ALL_DIMS)
-    return ev
+            F = F_int
+    if tracing():
+        shown = F if F is not None else torch.full_like(ev["F_latt"], inp.ftable.default_F)
+        tap("F_cell", shown, K.ALL_DIMS)
+        tap("reached_fcell", ev["fcell_reached"], K.ALL_DIMS)
+    return F
 
 
 def _running_sum_with_factors(inp, term, keep, geo, pol_full):
@@ -162,7 +180,7 @@ def _running_sum_with_factors(inp, term, keep, geo, pol_full):
     return I.reshape((1,) * 6 + (-1,))
 
 
-def _tap_final(inp, geo, sc, I, S, pol_full, polar_c, keep):
+def _tap_final(inp, geo, sc, I, S, pol_full, polar_c):
     tap("I_before_scaling", I, ())
     cap = geo["cap"][-1:, -1:, -1:] if inp.os_thick else geo["cap_c"]
     tap("capture_fraction", cap, ())
@@ -171,6 +189,8 @@ def _tap_final(inp, geo, sc, I, S, pol_full, polar_c, keep):
         last = sc["reached"].reshape(-1, sc["reached"].shape[-1]).flip(0).to(torch.uint8).argmax(0)
         idx = flat.shape[0] - 1 - last
         polar_c = flat.gather(0, idx.unsqueeze(0)).reshape((1,) * 6 + (-1,))
+    if not isinstance(polar_c, torch.Tensor):
+        polar_c = torch.full((1,) * 7, float(polar_c), dtype=inp.dtype, device=inp.device)
     tap("polar", polar_c, ())
     tap("omega_pixel", geo["omega"][-1:, -1:, -1:] if inp.os_omega else geo["omega_c"], ())
     d, inc = geo["d"], sc["inc"]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from simcore import malloc_tune
 from simcore.argv import CArgs, parse_argv
 from simcore.engine import RunState, compute_chunk
 from simcore.engine_build import make_engine_inputs
@@ -20,6 +21,8 @@ from simcore.taps import tap
 
 BYTES_PER_ELEMENT_LIVE = 40        # live temporaries per inner evaluation (measured, generous)
 INTERP_EXTRA = 80                  # tricubic gathers
+CACHE_ELEMENTS = 1 << 18           # inner evaluations per chunk: keeps each op's operands in L2 (measured
+                                   # 2-4x faster than memory-sized chunks on a 2-core EPYC, 2 MiB L2)
 
 
 @dataclass
@@ -48,6 +51,7 @@ def render(args, *, params: dict | None = None, dtype: str | None = None, device
     Writes no files (``dump_dir`` aside: where an -hkl run writes Fdump.bin, like the C).
     """
     cargs = args if isinstance(args, CArgs) else parse_argv(list(args), cwd=cwd)
+    malloc_tune.apply()
     if cargs.threads:
         torch.set_num_threads(cargs.threads)
     setup = build_setup(cargs, params, cwd=cwd, dump_dir=dump_dir)
@@ -82,7 +86,7 @@ def _chunk_pixels(setup: Setup, inp, budget: float):
     per_pixel = inp.inner_count * BYTES_PER_ELEMENT_LIVE * (inp.dtype.itemsize // 4)
     if inp.interpolate:
         per_pixel += inp.inner_count * INTERP_EXTRA * (inp.dtype.itemsize // 4)
-    max_pixels = int(max(1, min(budget // max(per_pixel, 1), 1 << 21)))
+    max_pixels = int(max(1, min(budget // max(per_pixel, 1), CACHE_ELEMENTS // inp.inner_count, 1 << 21)))
     width = x1 - x0 + 1
     rows_per_chunk = max(1, max_pixels // width)
     cols = torch.arange(x0, x1 + 1, dtype=torch.int64)
