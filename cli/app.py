@@ -27,6 +27,7 @@ COMMAND_MODULES: list[str] = [
     "cli.trace_sweep",
     "cli.compare",
     "cli.matrix",
+    "cli.bench",
     "cli.metrics",
     "cli.peaks",
     "cli.plateau",

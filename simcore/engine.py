@@ -18,6 +18,9 @@ from simcore import kernel_terms as K
 from simcore.structure import f_interpolated, interp_out_of_range
 from simcore.taps import tap, tap_chunk, tracing
 
+CACHE_ELEMENTS = 1 << 18   # inner evaluations per slice: operands stay in L2 (2-4x faster than
+                           # memory-sized slices on a 2-core EPYC with 2 MiB L2, measured)
+
 
 @dataclass
 class RunState:
@@ -59,22 +62,17 @@ def compute_chunk(inp, spix: torch.Tensor, fpix: torch.Tensor, state: RunState,
     else:
         polar_c = G.cached_polar(inp, pol_full, reached) if inp.dmin_m > 0.0 else pol_full[:1, :1, :1, :1]
 
-    interp_on = state.interp_on
-    ev = _evaluations(inp, sc, first_pass_k, skip_mask=K.needs_skip_mask(inp, interp_on))
-    F = _choose_fcell(inp, ev, reached, state)
-    term = _terms(inp, ev, F)
-    keep = None
-    if ev["fcell_reached"] is not None:
-        keep = ev["fcell_reached"] & reached if inp.dmin_m > 0.0 else ev["fcell_reached"]
-    elif inp.dmin_m > 0.0:
-        keep = reached
-    if inp.os_thick or inp.os_polar or inp.os_omega:
-        I = _running_sum_with_factors(inp, term, keep, geo, pol_full)
-    else:
-        if inp.dmin_m > 0.0:
-            term = term * reached.to(term.dtype)  # a dmin-cut source adds nothing
-        I = inp.I_bg + tree_sum(term.reshape(-1, term.shape[-1]))
-        I = I.reshape((1,) * 6 + (-1,))
+    n_pix = spix.numel()
+    step = inner_pixels(inp)
+    parts = []
+    for a in range(0, n_pix, step):
+        sl = slice(a, min(a + step, n_pix))
+        if step < n_pix and tracing():
+            tap_chunk(spix[sl], fpix[sl], inp.loop_sizes)
+        parts.append(_accumulate(inp, geo, sc, pol_full, reached, sl, state, first_pass_k))
+    if len(parts) > 1 and tracing():
+        tap_chunk(spix, fpix, inp.loop_sizes)
+    I = parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)
     state.omega_sum += _omega_sum(inp, geo)
     S = (inp.r_e_sqr_fluence * I) / inp.steps
     if not inp.os_thick and inp.thick_m != 0.0:
@@ -86,6 +84,42 @@ def compute_chunk(inp, spix: torch.Tensor, fpix: torch.Tensor, state: RunState,
     if tracing():
         _tap_final(inp, geo, sc, I, S, pol_full, polar_c)
     return S.reshape(-1)
+
+
+def inner_pixels(inp) -> int:
+    """Pixels per inner slice: the phi × mosaic evaluation works on about CACHE_ELEMENTS values at a
+    time (operands stay in L2), while geometry is computed once for the whole chunk."""
+    return max(1, CACHE_ELEMENTS // max(1, inp.inner_count))
+
+
+def _p(t, sl):
+    """Slice the pixel (last) dim when the tensor has one."""
+    return t if not isinstance(t, torch.Tensor) or t.shape[-1] == 1 else t[..., sl]
+
+
+def _accumulate(inp, geo, sc, pol_full, reached, sl, state, first_pass_k):
+    """I for one slice of pixels: Miller indices, F_latt, F_cell, summed over every loop index."""
+    reached = _p(reached, sl)
+    q = [_p(x, sl) for x in sc["q"]]
+    from simcore import compiled
+
+    if compiled.usable(inp, first_pass=first_pass_k is not None, interp_on=state.interp_on):
+        return compiled.inner_sum(inp, q, inp.abc_steady)
+    ev = _evaluations(inp, q, reached, first_pass_k, skip_mask=K.needs_skip_mask(inp, state.interp_on))
+    F = _choose_fcell(inp, ev, reached, state)
+    term = _terms(inp, ev, F)
+    keep = None
+    if ev["fcell_reached"] is not None:
+        keep = ev["fcell_reached"] & reached if inp.dmin_m > 0.0 else ev["fcell_reached"]
+    elif inp.dmin_m > 0.0:
+        keep = reached
+    if inp.os_thick or inp.os_polar or inp.os_omega:
+        geo_sl = {"cap": _p(geo["cap"], sl), "omega": _p(geo["omega"], sl)}
+        return _running_sum_with_factors(inp, term, keep, geo_sl, _p(pol_full, sl))
+    if inp.dmin_m > 0.0:
+        term = term * reached.to(term.dtype)  # a dmin-cut source adds nothing
+    I = inp.I_bg + tree_sum(term.reshape(-1, term.shape[-1]))
+    return I.reshape((1,) * 6 + (-1,))
 
 
 def _terms(inp, ev, F):
@@ -103,12 +137,12 @@ def _omega_sum(inp, geo) -> float:
     return float(geo["omega_c"].detach().sum()) * n_sub
 
 
-def _evaluations(inp, sc, first_pass_k, *, skip_mask: bool):
-    ev = _inner(inp, inp.rot_steady, sc["q"], skip_mask)
+def _evaluations(inp, q, reached, first_pass_k, *, skip_mask: bool):
+    ev = _inner(inp, inp.abc_steady, q, skip_mask)
     if first_pass_k is not None and inp.rot_differs:
-        first = _inner(inp, inp.rot_first, sc["q"], skip_mask)
-        serial = torch.arange(sc["reached"][..., :1].numel(), device=inp.device)
-        use_first = (serial == first_pass_k).reshape(sc["reached"].shape[:4] + (1, 1, 1))
+        first = _inner(inp, inp.abc_first, q, skip_mask)
+        serial = torch.arange(reached[..., :1].numel(), device=inp.device)
+        use_first = (serial == first_pass_k).reshape(reached.shape[:4] + (1, 1, 1))
         ev = K.blend(first, ev, use_first)
     if tracing():
         tap("hkl_frac", tuple(ev["hkl"]), K.ALL_DIMS)
@@ -121,8 +155,8 @@ def _evaluations(inp, sc, first_pass_k, *, skip_mask: bool):
     return ev
 
 
-def _inner(inp, rot, q, skip_mask):
-    mi = K.miller(rot, q, rounded=K.needs_rounded(inp))
+def _inner(inp, abc, q, skip_mask):
+    mi = K.miller(abc, q, rounded=K.needs_rounded(inp))
     ev = K.lattice_and_structure(inp, mi, skip_mask=skip_mask)
     ev.update({"hkl": mi["hkl"], "hkl0": mi["hkl0"]})
     if tracing():

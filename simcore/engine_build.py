@@ -5,6 +5,7 @@ import torch
 
 from simcore.engine_inputs import EngineInputs
 from simcore.kernel_geometry import foot_point
+from simcore.kernel_terms import abc_components
 from simcore.setup import R_E_SQR
 from simcore.structure import FTable
 from simcore.vec import val
@@ -42,10 +43,12 @@ def make_engine_inputs(setup, *, dtype: torch.dtype, device: torch.device) -> En
         incident=c(-src.direction), incident_minus_beam=c(-src.direction - det.beam), lambda_m=c(src.lambda_m),
         kahn=kahn, polar_vector=c(det.polar), nopolar=setup.cargs.nopolar,
         rot_steady=c(rot.steady), rot_first=c(rot.first_pass), rot_differs=rot.differs,
+        abc_steady=abc_components(c(rot.steady)), abc_first=abc_components(c(rot.first_pass)),
         a_star=c(cr.a_star_A_inv), b_star=c(cr.b_star_A_inv), c_star=c(cr.c_star_A_inv),
         Na=scalar(cr.Na), Nb=scalar(cr.Nb), Nc=scalar(cr.Nc), shape=setup.cargs.xtal_shape,
         fudge=setup.cargs.fudge, ftable=_ftable(setup, dtype, device), interpolate=setup.interpolate,
         dmin_m=setup.cargs.dmin_m, water_m=setup.cargs.water_m, I_bg=setup.I_bg,
         r_e_sqr_fluence=R_E_SQR * setup.fluence, steps=setup.steps,
         os_thick=setup.cargs.oversample_thick, os_polar=setup.cargs.oversample_polar,
-        os_omega=setup.cargs.oversample_omega, r_e_sqr=R_E_SQR, fluence=setup.fluence)
+        os_omega=setup.cargs.oversample_omega, r_e_sqr=R_E_SQR, fluence=setup.fluence,
+        compile=setup.cargs.compile)

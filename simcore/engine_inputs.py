@@ -43,6 +43,8 @@ class EngineInputs:
     rot_steady: torch.Tensor        # (NP, NM, 3, 3): [phi, mosaic, a/b/c, xyz] in m
     rot_first: torch.Tensor
     rot_differs: bool
+    abc_steady: list                # abc_components(rot_steady): 3×3 tensors (1,1,1,1,NP,NM,1)
+    abc_first: list
     a_star: torch.Tensor            # static reciprocal vectors (Å⁻¹)
     b_star: torch.Tensor
     c_star: torch.Tensor
@@ -62,6 +64,7 @@ class EngineInputs:
     os_thick: bool
     os_polar: bool
     os_omega: bool
+    compile: bool = False           # opt-in torch.compile of the common inner sum (simcore/compiled.py)
     r_e_sqr: float = 7.94079248018965e-30
     fluence: float = 0.0
 

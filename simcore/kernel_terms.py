@@ -14,15 +14,15 @@ from simcore.structure import f_interpolated, f_nearest, interp_out_of_range  # 
 ALL_DIMS = ("layer", "sub_s", "sub_f", "source", "phi", "mosaic")
 
 
-def _abc(rot: torch.Tensor) -> list[list[torch.Tensor]]:
+def abc_components(rot: torch.Tensor) -> list[list[torch.Tensor]]:
     """rot (NP, NM, 3, 3) → [[ax, ay, az], [bx…], [cx…]] each shaped (1,1,1,1,NP,NM,1)."""
     np_, nm = rot.shape[0], rot.shape[1]
     return [[rot[:, :, v, k].reshape(1, 1, 1, 1, np_, nm, 1) for k in range(3)] for v in range(3)]
 
 
-def miller(rot: torch.Tensor, q: list, *, rounded: bool = True) -> dict:
-    """Fractional (and, when needed, rounded) Miller indices for every phi step and mosaic domain."""
-    abc = _abc(rot)
+def miller(abc: list, q: list, *, rounded: bool = True) -> dict:
+    """Fractional (and, when needed, rounded) Miller indices for every phi step and mosaic domain;
+    ``abc`` from :func:`abc_components` (computed once per run)."""
     hkl = [v[0] * q[0] + v[1] * q[1] + v[2] * q[2] for v in abc]
     hkl0 = [torch.ceil(x - 0.5) for x in hkl] if rounded else [None, None, None]
     return {"hkl": hkl, "hkl0": hkl0, "abc": abc}

@@ -20,9 +20,8 @@ from simcore.setup import Setup, build_setup
 from simcore.taps import tap
 
 BYTES_PER_ELEMENT_LIVE = 40        # live temporaries per inner evaluation (measured, generous)
-INTERP_EXTRA = 80                  # tricubic gathers
-CACHE_ELEMENTS = 1 << 18           # inner evaluations per chunk: keeps each op's operands in L2 (measured
-                                   # 2-4x faster than memory-sized chunks on a 2-core EPYC, 2 MiB L2)
+GEOMETRY_ELEMENTS = 1 << 18        # sub-pixel × source values per chunk for the geometry part; the
+                                   # phi × mosaic evaluation then runs on cache-sized slices (engine.py)
 
 
 @dataclass
@@ -62,13 +61,13 @@ def render(args, *, params: dict | None = None, dtype: str | None = None, device
     wants_grad = any(isinstance(v, torch.Tensor) and v.requires_grad for v in (params or {}).values())
     ctx = torch.enable_grad() if wants_grad else torch.inference_mode()
     with ctx:
-        flat_vals, flat_idx, rendered, omega_sum = _run(inp, setup, budget, pixels)
         n_f, n_s = setup.det.fpixels, setup.det.spixels
         full = torch.zeros(n_s * n_f, dtype=dt, device=dev)
-        if flat_idx:
-            idx = torch.cat(flat_idx)
-            vals = torch.cat(flat_vals)
-            full = full.index_put((idx,), vals)
+        pieces: list = []
+        sink = pieces.append if wants_grad else (lambda item: full.index_put_((item[0],), item[1]))
+        rendered, omega_sum = _run(inp, setup, budget, pixels, sink)
+        if pieces:  # autograd: one out-of-place scatter keeps the graph
+            full = full.index_put((torch.cat([p[0] for p in pieces]),), torch.cat([p[1] for p in pieces]))
         image_compute = full.reshape(n_s, n_f)
         image = image_compute.to(torch.float32)
     return SimResult(image=image, image_compute=image_compute, setup=setup, inputs=inp, rendered=rendered,
@@ -83,10 +82,11 @@ def _chunk_pixels(setup: Setup, inp, budget: float):
     y0, y1 = max(ymin, 0), min(ymax, n_s - 1)
     if x1 < x0 or y1 < y0:
         return
-    per_pixel = inp.inner_count * BYTES_PER_ELEMENT_LIVE * (inp.dtype.itemsize // 4)
-    if inp.interpolate:
-        per_pixel += inp.inner_count * INTERP_EXTRA * (inp.dtype.itemsize // 4)
-    max_pixels = int(max(1, min(budget // max(per_pixel, 1), CACHE_ELEMENTS // inp.inner_count, 1 << 21)))
+    # memory per pixel of a chunk: the geometry tensors (the phi × mosaic work is sliced to a fixed
+    # cache-sized block, engine.CACHE_ELEMENTS, whatever the chunk)
+    per_geometry = inp.thicksteps * inp.oversample * inp.oversample * inp.incident.shape[0]
+    per_pixel = per_geometry * BYTES_PER_ELEMENT_LIVE * (inp.dtype.itemsize // 4)
+    max_pixels = int(max(1, min(budget // max(per_pixel, 1), GEOMETRY_ELEMENTS // per_geometry, 1 << 21)))
     width = x1 - x0 + 1
     rows_per_chunk = max(1, max_pixels // width)
     cols = torch.arange(x0, x1 + 1, dtype=torch.int64)
@@ -126,11 +126,12 @@ def _find_first_pass(inp, setup, budget):
     return None
 
 
-def _run(inp, setup, budget, pixels):
+def _run(inp, setup, budget, pixels, sink):
+    """Compute every chunk and hand (flat indices, values) to ``sink``; returns (rendered, Σ Ω)."""
     state = RunState(interp_on=inp.interpolate, first_pass_done=False)
     first = _find_first_pass(inp, setup, budget) if inp.rot_differs else None
     n_f = setup.det.fpixels
-    vals, idxs, rendered = [], [], 0
+    rendered = 0
     tap("pix0_vector_meters", inp.pix0)
     tap("fdet_vec", inp.fdet)
     tap("sdet_vec", inp.sdet)
@@ -142,10 +143,9 @@ def _run(inp, setup, budget, pixels):
     for spix, fpix in chunks:
         for sp, fp, k in _split_first(spix, fpix, first):
             sp_d, fp_d = sp.to(inp.device), fp.to(inp.device)
-            vals.append(compute_chunk(inp, sp_d, fp_d, state, first_pass_k=k))
-            idxs.append((sp_d * n_f + fp_d))
+            sink((sp_d * n_f + fp_d, compute_chunk(inp, sp_d, fp_d, state, first_pass_k=k)))
             rendered += sp.numel()
-    return vals, idxs, rendered, state.omega_sum
+    return rendered, state.omega_sum
 
 
 def _split_first(spix, fpix, first):

@@ -1,0 +1,86 @@
+"""`pwb bench`: simcore in-process (warm) vs the C program's whole process; writes JSON."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cli.bundle_opts import BundleFlag, ReportsRootOption, SlugOption, bundle_request, maybe_bundle
+from cli.errors import fail, guarded
+from cli.exit_codes import Exit
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("bench")
+    def bench(ctx: typer.Context,
+              case: Optional[list[str]] = typer.Option(None, "--case", help="A case-matrix run id (repeatable)."),
+              args: Optional[str] = typer.Option(None, "--args", help="A nanoBragg argument string instead."),
+              sizes: Optional[str] = typer.Option(None, "--sizes", help="Comma list of -detpixels to sweep."),
+              dtype: list[str] = typer.Option(["float32"], "--dtype", help="float32 and/or float64 (repeatable)."),
+              device: str = typer.Option("cpu", "--device"),
+              repeat: int = typer.Option(5, "--repeat", min=1, help="Warm timed runs (median reported)."),
+              json_out: Optional[Path] = typer.Option(None, "--json", help="Write the results as JSON."),
+              c_bin: Optional[str] = typer.Option(None, "--c-bin", help="C binary (default: NB_C_BIN)."),
+              tap_overhead: bool = typer.Option(False, "--tap-overhead", help="Also time with taps stripped."),
+              trace_pixel: Optional[tuple[int, int]] = typer.Option(None, "--trace-pixel",
+                                                                     help="Also time tracing SLOW FAST."),
+              max_memory_gb: Optional[float] = typer.Option(None, "--max-memory-gb"),
+              compile_: bool = typer.Option(False, "--compile", help="simcore -compile (opt-in torch.compile); "
+                                            "the compile time shows in first_run_s, never in the warm median."),
+              bundle: BundleFlag = False, slug: SlugOption = None, reports_root: ReportsRootOption = None) -> None:
+        """Time simcore warm in-process (after one untimed run; median and spread of --repeat) with its
+        peak memory, and the C program's whole process on the same arguments when NB_C_BIN/--c-bin is
+        set; prints c_time/simcore_time (higher is better) and pixels per second. Asserts nothing."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from parity.bench import bench_case, resolve_c_bin, with_size
+        from parity.cases import find_run
+
+        if not case and not args:
+            raise fail("pwb bench: give --case RUN_ID or --args '...'", Exit.USAGE)
+        console = Console(width=max(Console().width, 140))
+        request = bundle_request(bundle, slug, reports_root)
+        rows = []
+        with guarded("pwb bench"):
+            cbin = resolve_c_bin(c_bin)
+            targets = [(c, list(find_run(c).args), find_run(c).input_base) for c in (case or [])]
+            if args:
+                targets.append(("args", args.split(), None))
+            size_list = [int(s) for s in sizes.split(",")] if sizes else [None]
+            for label, base, input_base in targets:
+                for size in size_list:
+                    for dt in dtype:
+                        name = label if size is None else f"{label}@{size}"
+                        console.print(f"  {name} {dt} ...", markup=False)
+                        run_args = with_size(base, size) + (["-compile"] if compile_ else [])
+                        rows.append(bench_case(name + (" (compiled)" if compile_ else ""), run_args, dtype=dt, device=device, repeat=repeat,
+                                               c_bin=cbin, input_base=str(input_base) if input_base else None,
+                                               tap_overhead=tap_overhead, trace_pixel=trace_pixel,
+                                               max_memory_gb=max_memory_gb))
+            result = {"c_bin": cbin, "rows": [r.to_dict() for r in rows]}
+            if json_out is not None:
+                from parity.images import write_json_atomic
+
+                write_json_atomic(json_out, result, overwrite=True)
+            with maybe_bundle(request, kind="bench", default_slug="bench", ctx=ctx, dtype=",".join(dtype),
+                              device=device, binaries=[cbin] if cbin else ()) as b:
+                b.write_json("bench.json", result)
+                b.add_metrics({f"{r.label}.{r.dtype}.ratio": r.ratio for r in rows}, headline=True)
+                b.add_metrics({f"{r.label}.{r.dtype}.simcore_median_s": r.simcore["median_s"] for r in rows})
+                b.set_status("done")
+        table = Table(title="simcore vs C (ratio = C whole process / simcore warm in-process)")
+        for col in ("case", "dtype", "simcore median s", "spread s", "first run s", "peak MB", "C median s", "ratio",
+                    "Mpix/s"):
+            table.add_column(col)
+        for r in rows:
+            sm = r.simcore
+            table.add_row(r.label, r.dtype, f"{sm['median_s']:.3f}", f"{sm['min_s']:.3f}-{sm['max_s']:.3f}",
+                          f"{sm['first_run_s']:.2f}",
+                          f"{sm['peak_memory_bytes'] / 2**20:.0f}", f"{r.c['median_s']:.3f}" if r.c else "n/a",
+                          f"{r.ratio:.1f}" if r.ratio else "n/a", f"{r.pixels / sm['median_s'] / 1e6:.1f}")
+        console.print(table)
+        if not cbin:
+            console.print("C program not timed: set NB_C_BIN or --c-bin")
+        raise typer.Exit(Exit.OK)

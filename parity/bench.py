@@ -1,0 +1,103 @@
+"""Benchmarks: simcore in-process (warm) vs the C program's whole process, on the same arguments.
+
+Each simcore measurement runs in its own worker process (parity/runners/bench_worker.py) so its
+peak memory is its own; the C program (``NB_C_BIN``) runs in a scratch directory like nb-compare.
+Ratios are ``c_time / simcore_time`` (higher is better). Nothing here asserts a time.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+from parity.errors import ParityInputError, ParityUsageError
+
+
+@dataclass
+class BenchRow:
+    label: str
+    args: list
+    dtype: str
+    device: str
+    pixels: int
+    simcore: dict
+    c: dict | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        if not self.c or not self.simcore.get("median_s"):
+            return None
+        return self.c["median_s"] / self.simcore["median_s"]
+
+    def to_dict(self) -> dict:
+        sm = self.simcore.get("median_s")
+        out = {"label": self.label, "args": self.args, "dtype": self.dtype, "device": self.device,
+               "pixels": self.pixels, "simcore": self.simcore, "c": self.c, "ratio_c_over_simcore": self.ratio,
+               "simcore_pixels_per_s": self.pixels / sm if sm else None}
+        if self.c:
+            out["c_pixels_per_s"] = self.pixels / self.c["median_s"]
+        out.update(self.extra)
+        return out
+
+
+def with_size(args: list[str], size: int | None) -> list[str]:
+    """The case's arguments with ``-detpixels size`` appended (last flag wins, as in the C)."""
+    return list(args) if size is None else list(args) + ["-detpixels", str(int(size))]
+
+
+def run_worker(spec: dict, *, timeout_s: float = 3600) -> dict:
+    cmd = [sys.executable, "-m", "parity.runners.bench_worker", json.dumps(spec)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ParityInputError(f"simcore benchmark worker failed: {last}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def time_c(c_bin: str, args: list[str], *, repeat: int, input_base: str | None = None) -> dict:
+    """Whole-process wall time of the C program on ``args`` (median of ``repeat``), in a scratch dir."""
+    from parity.runners.argfiles import isolate_args
+    from parity.provenance import sha256_file
+
+    times = []
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory(prefix="pwb-bench-c-") as run_dir:
+            argv = isolate_args(list(args), run_dir=run_dir, base=input_base or os.getcwd(),
+                                float_name="c_float.bin").argv
+            t0 = time.perf_counter()
+            proc = subprocess.run([c_bin, *argv], cwd=run_dir, capture_output=True)
+            times.append(time.perf_counter() - t0)
+            if proc.returncode != 0:
+                raise ParityInputError(f"C program exited {proc.returncode} on the benchmark arguments")
+    return {"times_s": times, "median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
+            "binary_sha256": sha256_file(c_bin), "kind": "whole process (default output files written)"}
+
+
+def resolve_c_bin(explicit: str | None) -> str | None:
+    path = explicit or os.environ.get("NB_C_BIN")
+    if not path:
+        return None
+    found = shutil.which(path) or (path if os.path.isfile(path) else None)
+    if not found or not os.access(found, os.X_OK):
+        raise ParityUsageError(f"C binary {path} is not an executable file")
+    return found
+
+
+def bench_case(label: str, args: list[str], *, dtype: str, device: str, repeat: int, c_bin: str | None,
+               input_base: str | None = None, tap_overhead: bool = False, trace_pixel=None,
+               max_memory_gb: float | None = None) -> BenchRow:
+    spec = {"args": list(args), "dtype": dtype, "device": device, "repeat": repeat, "tap_overhead": tap_overhead,
+            "trace_pixel": list(trace_pixel) if trace_pixel else None, "max_memory_gb": max_memory_gb}
+    sim = run_worker(spec)
+    c_args = [a for a in args if a != "-compile"]  # a simcore-only flag
+    c = time_c(c_bin, c_args, repeat=max(1, min(repeat, 5)), input_base=input_base) if c_bin else None
+    extra = {k: sim.pop(k) for k in ("taps", "trace") if k in sim}
+    return BenchRow(label=label, args=list(args), dtype=dtype, device=device, pixels=sim["pixels"], simcore=sim,
+                    c=c, extra=extra)

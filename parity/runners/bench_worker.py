@@ -1,0 +1,115 @@
+"""One benchmark measurement in a fresh process (so peak memory belongs to this case alone).
+
+``python -m parity.runners.bench_worker JSON`` prints one JSON line: warm timings (after one untimed run),
+peak memory (RSS on CPU, torch.cuda.max_memory_allocated on GPU), optional tap-overhead and
+trace-cost measurements. Used by parity.bench; not a user command.
+"""
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import sys
+import time
+
+
+def _warm_times(fn, repeat: int) -> list[float]:
+    fn()  # untimed: first-call costs (allocator, thread pool) are not part of a warm number
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def _tap_overhead(args, dtype, device, repeat) -> dict:
+    """Count tap() calls in one run and time the same run with every tap replaced by a bare identity."""
+    import simcore.engine as E
+    import simcore.kernel_geometry as KG
+    import simcore.render as R
+    import simcore.setup as S
+    import simcore.setup_crystal as SC
+    import simcore.setup_detector as SD
+    from simcore.render import render
+
+    modules = (E, KG, R, S, SC, SD)
+    originals = {m: m.tap for m in modules}
+    calls = [0]
+
+    def counting(name, value, dims=None):
+        calls[0] += 1
+        return value
+
+    for m in modules:
+        m.tap = counting
+    try:
+        render(list(args), dtype=dtype, device=device)
+        n_calls = calls[0]
+        for m in modules:
+            m.tap = lambda name, value, dims=None: value
+        bare = _warm_times(lambda: render(list(args), dtype=dtype, device=device), repeat)
+    finally:
+        for m, fn in originals.items():
+            m.tap = fn
+    tapped = _warm_times(lambda: render(list(args), dtype=dtype, device=device), repeat)
+    return {"tap_calls_per_run": n_calls, "median_s_with_taps": statistics.median(tapped),
+            "median_s_taps_stripped": statistics.median(bare)}
+
+
+def _trace_cost(args, pixel, dtype, device, repeat) -> dict:
+    from parity.runners.inprocess import trace_args
+
+    big = _warm_times(lambda: trace_args(list(args), pixel, dtype=dtype, device=device), repeat)
+    tiny_args = list(args) + ["-detpixels", "1"]
+    tiny = _warm_times(lambda: trace_args(tiny_args, (0, 0), dtype=dtype, device=device), repeat)
+    return {"trace_pixel": list(pixel), "trace_median_s": statistics.median(big),
+            "trace_1px_detector_median_s": statistics.median(tiny)}
+
+
+def measure(spec: dict) -> dict:
+    import torch
+
+    from simcore.render import render
+
+    args, dtype, device = spec["args"], spec["dtype"], spec["device"]
+    repeat = int(spec.get("repeat", 5))
+    if spec.get("threads"):
+        torch.set_num_threads(int(spec["threads"]))
+    if device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+
+    def run():
+        r = render(list(args), dtype=dtype, device=device, max_memory_gb=spec.get("max_memory_gb"))
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        return r
+
+    t0 = time.perf_counter()
+    first = run()
+    first_s = time.perf_counter() - t0
+    times = _warm_times(run, repeat)
+    out = {"first_run_s": first_s, "times_s": times, "median_s": statistics.median(times),
+           "min_s": min(times), "max_s": max(times), "pixels": int(first.rendered),
+           "threads": torch.get_num_threads(), "torch": torch.__version__}
+    if device.startswith("cuda"):
+        out["peak_memory_bytes"] = int(torch.cuda.max_memory_allocated())
+        out["peak_memory_kind"] = "torch.cuda.max_memory_allocated"
+    else:
+        out["peak_memory_bytes"] = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+        out["peak_memory_kind"] = "process peak RSS (includes the torch runtime)"
+    if spec.get("tap_overhead"):
+        out["taps"] = _tap_overhead(args, dtype, device, repeat)
+    if spec.get("trace_pixel"):
+        out["trace"] = _trace_cost(args, tuple(spec["trace_pixel"]), dtype, device, max(3, repeat // 2))
+    return out
+
+
+def main() -> int:
+    spec = json.loads(sys.argv[1])
+    print(json.dumps(measure(spec)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
