@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from cli.bundle_opts import BundleFlag, ReportsRootOption, SlugOption, bundle_request, invocation_argv
+from cli.bundle_opts import BundleFlag, ReportsRootOption, SlugOption, bundle_request, invocation_argv, maybe_bundle
 from cli.errors import guarded
 
 PATTERN_HELP = ("Select runs: substring (or glob with * ? [) of the run id, case id or spec;"
@@ -48,6 +48,8 @@ def run(
     bundle: BundleFlag = False,
     slug: SlugOption = None,
     reports_root: ReportsRootOption = None,
+    summary_bundle: bool = typer.Option(False, "--summary-bundle", help="One bundle with every run's verdicts "
+                                        "and metrics (no images), instead of/besides per-run bundles."),
 ) -> None:
     """Run simcore vs the live C (NB_C_BIN) and vs the stored golden image for every selected run."""
     with guarded("pwb matrix run"):
@@ -69,8 +71,15 @@ def run(
                   + (f" (bundle {o.bundle})" if o.bundle else ""), file=sys.stderr)
 
         report = run_matrix(runs, c_runner=c_runner, dtype=dtype, device=device, timeout_s=timeout,
-                            bundles=request.enabled, bundle_slug=request.slug, reports_root=request.reports_root,
-                            argv=invocation_argv(ctx), on_result=progress)
+                            bundles=request.enabled and not summary_bundle, bundle_slug=request.slug,
+                            reports_root=request.reports_root, argv=invocation_argv(ctx), on_result=progress)
+        if summary_bundle:
+            from parity.matrix import record_summary
+
+            summary_request = bundle_request(True, request.slug or f"matrix-{dtype}", reports_root)
+            with maybe_bundle(summary_request, kind="matrix", default_slug=f"matrix-{dtype}", ctx=ctx,
+                              dtype=dtype, device=device) as b:
+                record_summary(b, report, dtype=dtype)
     _render_report(report)
     raise typer.Exit(report.exit_code)
 

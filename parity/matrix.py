@@ -231,3 +231,29 @@ def run_matrix(runs: Iterable[MatrixRun], *, c_runner=None, dtype: str = "float3
         if on_result is not None:
             on_result(outcome)
     return MatrixReport(outcomes=outcomes, c_source="NB_C_BIN" if c_runner else None)
+
+
+def record_summary(bundle, report: MatrixReport, *, dtype: str) -> None:
+    """One small bundle for a whole matrix run: every run's verdicts and headline metrics, no images."""
+    rows = []
+    for o in report.outcomes:
+        rows.append({"run": o.run.run_id, "spec": o.run.spec, "args_hash": o.run.args_hash, "live": o.live,
+                     "golden": o.golden, "live_metrics": o.live_metrics, "golden_metrics": o.golden_metrics,
+                     "simcore_s": o.simcore_s, "c_s": o.c_s,
+                     "known_divergences": [m["id"] for m in o.known_divergences if m.get("certain")]})
+    bundle.write_json("matrix_runs.json", {"dtype": dtype, "c_source": report.c_source, "runs": rows})
+    lines = ["| run | spec | vs C live | vs golden | corr (golden) | max rel err (golden) |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        g = r["golden_metrics"]
+        lines.append(f"| {r['run']} | {r['spec']} | {r['live']} | {r['golden']} | {g.get('correlation', '-')} | "
+                     f"{g.get('max_rel_err', '-')} |")
+    bundle.write_text("matrix_runs.md", "\n".join(lines) + "\n")
+    counts = report.counts()
+    judged = [o.golden_metrics for o in report.outcomes if o.golden_metrics]
+    worst = {}
+    if judged:
+        worst = {"worst_golden_correlation": min(m.get("correlation", 1.0) for m in judged),
+                 "worst_golden_abs_sum_ratio_dev": max(abs(m.get("sum_ratio", 1.0) - 1.0) for m in judged),
+                 "worst_golden_max_rel_err": max(m.get("max_rel_err", 0.0) for m in judged)}
+    bundle.add_metrics({**counts, **worst, "dtype": dtype}, headline=True)
+    bundle.set_status("failed" if report.exit_code else "passed")
