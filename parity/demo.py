@@ -62,7 +62,7 @@ def run_demo(*, cases=DEMO_CASES, dtypes=("float32", "float64"), bundle=None, pr
 
 
 def _record(b, case, dtype, args, ref, run, verdict) -> None:
-    from parity.overlay import write_overlay
+    from parity.overlay import overlay_title, render_overlay
     from parity.peak_table import compare_peaks
 
     tag = f"{case}-{dtype}"
@@ -70,12 +70,12 @@ def _record(b, case, dtype, args, ref, run, verdict) -> None:
     b.write_json(f"{tag}/metrics.json", verdict.metrics)
     b.write_json(f"{tag}/effective_config.json", run.config)
     if dtype == "float32":
-        b.save_preview_png(f"{case}/c_reference.png", ref, title=f"C {case}")
-        b.save_preview_png(f"{case}/simcore.png", run.image, title=f"simcore {case} ({dtype})")
+        b.save_preview_png(f"{case}/c_reference.png", ref, max_side_px=256, title=f"C {case}")
+        b.save_preview_png(f"{case}/simcore.png", run.image, max_side_px=256, title=f"simcore {case} ({dtype})")
         cmp = compare_peaks(ref, run.image, top_n=50)
         b.write_json(f"{case}/peaks_summary.json", cmp.summary())
-        png = Path(b.path) / case / "overlay.png"
-        write_overlay(png, ref, run.image, cmp, case=case, metrics=verdict.metrics)
+        title = overlay_title(case=case, metrics=verdict.metrics, comparison=cmp)
+        b.write_bytes(f"{case}/overlay.png", render_overlay(ref, run.image, cmp, title=title, dpi=60))
     b.add_metrics({f"{tag}.correlation": verdict.metrics["correlation"],
                    f"{tag}.sum_ratio": verdict.metrics["sum_ratio"],
                    f"{tag}.max_rel_err": verdict.metrics["max_rel_err"],

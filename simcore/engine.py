@@ -123,8 +123,11 @@ def _accumulate(inp, geo, sc, pol_full, reached, sl, state, first_pass_k):
 
 
 def _terms(inp, ev, F):
-    """F_cell²·F_latt² in the C's order ((F·F)·F_latt)·F_latt."""
+    """F_cell²·F_latt²: in float64 in the C's order ((F·F)·F_latt)·F_latt; in float32 in place
+    when nothing else reads F_latt afterwards (no trace, no skip mask)."""
     Fl = ev["F_latt"]
+    if F is None and Fl.dtype == torch.float32 and ev["fcell_reached"] is None and not tracing():
+        return Fl.mul_(Fl).mul_(inp.ftable.default_F * inp.ftable.default_F)
     if F is None:  # no structure-factor table: F_cell is the constant default_F
         return (inp.ftable.default_F * inp.ftable.default_F * Fl) * Fl
     return (F * F * Fl) * Fl

@@ -23,7 +23,10 @@ def abc_components(rot: torch.Tensor) -> list[list[torch.Tensor]]:
 def miller(abc: list, q: list, *, rounded: bool = True) -> dict:
     """Fractional (and, when needed, rounded) Miller indices for every phi step and mosaic domain;
     ``abc`` from :func:`abc_components` (computed once per run)."""
-    hkl = [v[0] * q[0] + v[1] * q[1] + v[2] * q[2] for v in abc]
+    if q[0].dtype == torch.float64:  # the C's order, bit for bit
+        hkl = [v[0] * q[0] + v[1] * q[1] + v[2] * q[2] for v in abc]
+    else:  # float32: one allocation and two fused multiply-adds per index
+        hkl = [torch.mul(v[0], q[0]).addcmul_(v[1], q[1]).addcmul_(v[2], q[2]) for v in abc]
     hkl0 = [torch.ceil(x - 0.5) for x in hkl] if rounded else [None, None, None]
     return {"hkl": hkl, "hkl0": hkl0, "abc": abc}
 

@@ -91,6 +91,13 @@ def f_latt(shape: str, h, k, l, h0, k0, l0, *, Na, Nb, Nc, fudge, a_star, b_star
         factors = [f for f in (fa, fb, fc) if f is not None]
         if not factors:
             return torch.ones_like(h), fa, fb, fc
+        from simcore.taps import tracing
+
+        if h.dtype == torch.float32 and not tracing() and len(factors) > 1:
+            out = factors[0] * factors[1]  # per-axis factors are not needed later: fold in place
+            for f in factors[2:]:
+                out.mul_(f)
+            return out, None, None, None
         out = factors[0]
         for f in factors[1:]:
             out = out * f

@@ -44,14 +44,14 @@ def test_isolate_copies_inputs_and_replaces_floatfile(tmp_path):
     src.mkdir(), run_dir.mkdir()
     (src / "P1.hkl").write_text("0 0 1 100\n")
     (src / "A.mat").write_text("matrix\n")
-    args = ["-hkl", "P1.hkl", "-matrix", "A.mat", "-floatfile", "/somewhere/else.bin", "-N", "5",
+    args = ["-hkl", "P1.hkl", "-matrix", "A.mat", "-floatfile", "elsewhere/else.bin", "-N", "5",
             "-intfile", "out/int.img"]
     iso = isolate_args(args, run_dir=run_dir, base=src, float_name="mine.bin")
     assert iso.argv == ["-hkl", "P1.hkl", "-matrix", "A.mat", "-floatfile", "mine.bin", "-N", "5",
                         "-intfile", "int.img"]
     assert (run_dir / "P1.hkl").read_text() == "0 0 1 100\n" and (run_dir / "A.mat").is_file()
     assert iso.copied == {"P1.hkl": src / "P1.hkl", "A.mat": src / "A.mat"}
-    assert args[5] == "/somewhere/else.bin"          # the caller's list is not modified
+    assert args[5] == "elsewhere/else.bin"          # the caller's list is not modified
 
 
 def test_isolate_appends_floatfile_and_renames_clashing_inputs(tmp_path):

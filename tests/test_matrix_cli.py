@@ -146,3 +146,21 @@ def test_list_shows_runs_and_where_their_args_come_from(app):
         assert run_id in result.stdout
     assert "golden_data/at001_det64/args.txt" in result.stdout
     assert invoke(app, "list", "-k", "nothing-matches-this").exit_code == 2
+
+
+def test_matrix_run_summary_bundle(tmp_path, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
+    monkeypatch.delenv("NB_C_BIN", raising=False)
+    res = CliRunner().invoke(app, ["matrix", "run", "-k", "at001_det64", "--summary-bundle",
+                                   "--reports-root", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    (bundle,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    manifest = json.loads((bundle / "bundle.json").read_text())
+    assert manifest["status"] == "passed" and manifest["metrics"]["golden pass"] == 1
+    rows = json.loads((bundle / "matrix_runs.json").read_text())["runs"]
+    assert [r["run"] for r in rows] == ["at001_det64"] and rows[0]["live"] == "not run"
