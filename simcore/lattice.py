@@ -35,8 +35,25 @@ def sincg(h: torch.Tensor, N) -> torch.Tensor:
     return _sincg_reduced(h, N)
 
 
+# Odd N: sin(Nθ)/sin(θ) = 1 + 2·Σ_{k=1}^{(N−1)/2} T_k(cos 2θ) (the Dirichlet kernel), a polynomial in
+# x = cos(2πh); cos(2πh) has period 1 in h, so frac(h) (exact) replaces the round-and-subtract.
+_DIRICHLET = {3: (2.0, 1.0), 5: (4.0, 2.0, -1.0), 7: (8.0, 4.0, -4.0, -1.0)}   # Horner, highest first
+
+
+def _sincg_odd_dirichlet(h: torch.Tensor, N: int) -> torch.Tensor:
+    x = torch.frac(h).mul_(2.0 * math.pi)
+    x = torch.cos(x, out=x)
+    coef = _DIRICHLET[N]
+    out = x.mul(coef[0]).add_(coef[1])
+    for c in coef[2:]:
+        out.mul_(x).add_(c)
+    return out
+
+
 def _sincg_reduced(h: torch.Tensor, N) -> torch.Tensor:
     n_int = int(round(val(N)))
+    if n_int in _DIRICHLET and n_int == val(N) and not (isinstance(N, torch.Tensor) and N.requires_grad):
+        return _sincg_odd_dirichlet(h, n_int)
     d = torch.round(h)
     n = d if n_int % 2 == 0 else None     # the parity of n is needed only for even N
     if n is not None:
