@@ -2,7 +2,9 @@
 
 Each simcore measurement runs in its own worker process (parity/runners/bench_worker.py) so its
 peak memory is its own; the C program (``NB_C_BIN``) runs in a scratch directory like nb-compare.
-Ratios are ``c_time / simcore_time`` (higher is better). Nothing here asserts a time.
+With a C binary the two are interleaved (one simcore warm run, one C run, repeated), because these
+shared machines drift by tens of percent within minutes; ``paired_ratio_median`` is the median of the
+per-pair ratios. Ratios are ``c_time / simcore_time`` (higher is better). Nothing here asserts a time.
 """
 from __future__ import annotations
 
@@ -61,23 +63,64 @@ def run_worker(spec: dict, *, timeout_s: float = 3600) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def time_c(c_bin: str, args: list[str], *, repeat: int, input_base: str | None = None) -> dict:
-    """Whole-process wall time of the C program on ``args`` (median of ``repeat``), in a scratch dir."""
+def time_c_once(c_bin: str, args: list[str], *, input_base: str | None = None) -> float:
+    """Whole-process wall time of one C run on ``args`` in a scratch directory."""
     from parity.runners.argfiles import isolate_args
+
+    with tempfile.TemporaryDirectory(prefix="pwb-bench-c-") as run_dir:
+        argv = isolate_args(list(args), run_dir=run_dir, base=input_base or os.getcwd(),
+                            float_name="c_float.bin").argv
+        t0 = time.perf_counter()
+        proc = subprocess.run([c_bin, *argv], cwd=run_dir, capture_output=True)
+        elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise ParityInputError(f"C program exited {proc.returncode} on the benchmark arguments")
+    return elapsed
+
+
+def _c_summary(c_bin: str, times: list[float]) -> dict:
     from parity.provenance import sha256_file
 
-    times = []
-    for _ in range(repeat):
-        with tempfile.TemporaryDirectory(prefix="pwb-bench-c-") as run_dir:
-            argv = isolate_args(list(args), run_dir=run_dir, base=input_base or os.getcwd(),
-                                float_name="c_float.bin").argv
-            t0 = time.perf_counter()
-            proc = subprocess.run([c_bin, *argv], cwd=run_dir, capture_output=True)
-            times.append(time.perf_counter() - t0)
-            if proc.returncode != 0:
-                raise ParityInputError(f"C program exited {proc.returncode} on the benchmark arguments")
     return {"times_s": times, "median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
             "binary_sha256": sha256_file(c_bin), "kind": "whole process (default output files written)"}
+
+
+def time_c(c_bin: str, args: list[str], *, repeat: int, input_base: str | None = None) -> dict:
+    """Whole-process wall time of the C program on ``args`` (median of ``repeat``), in a scratch dir."""
+    return _c_summary(c_bin, [time_c_once(c_bin, args, input_base=input_base) for _ in range(repeat)])
+
+
+def interleaved(spec: dict, c_bin: str, c_args: list[str], *, repeat: int, input_base: str | None) -> tuple:
+    """Alternate one simcore warm run (served by a worker process) and one C run, ``repeat`` times,
+    so both sides see the same machine state; returns (simcore stats, C stats, paired ratios)."""
+    cmd = [sys.executable, "-m", "parity.runners.bench_worker", json.dumps(dict(spec, serve=True))]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def ask(line: str) -> dict:
+        proc.stdin.write(line + "\n")
+        proc.stdin.flush()
+        reply = proc.stdout.readline()
+        if not reply:
+            err = (proc.stderr.read().strip().splitlines() or ["no output"])[-1]
+            raise ParityInputError(f"simcore benchmark worker failed: {err}")
+        return json.loads(reply)
+
+    try:
+        ready = proc.stdout.readline()
+        if not ready:
+            err = (proc.stderr.read().strip().splitlines() or ["no output"])[-1]
+            raise ParityInputError(f"simcore benchmark worker failed: {err}")
+        c_times, pairs = [], []
+        for _ in range(repeat):
+            t_py = ask("time")["t"]
+            c_times.append(time_c_once(c_bin, c_args, input_base=input_base))
+            pairs.append(c_times[-1] / t_py)
+        sim = ask("stats")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    return sim, _c_summary(c_bin, c_times), pairs
 
 
 def resolve_c_bin(explicit: str | None) -> str | None:
@@ -95,9 +138,14 @@ def bench_case(label: str, args: list[str], *, dtype: str, device: str, repeat: 
                max_memory_gb: float | None = None) -> BenchRow:
     spec = {"args": list(args), "dtype": dtype, "device": device, "repeat": repeat, "tap_overhead": tap_overhead,
             "trace_pixel": list(trace_pixel) if trace_pixel else None, "max_memory_gb": max_memory_gb}
-    sim = run_worker(spec)
     c_args = [a for a in args if a != "-compile"]  # a simcore-only flag
-    c = time_c(c_bin, c_args, repeat=max(1, min(repeat, 5)), input_base=input_base) if c_bin else None
-    extra = {k: sim.pop(k) for k in ("taps", "trace") if k in sim}
+    extra = {}
+    if c_bin:
+        sim, c, pairs = interleaved(spec, c_bin, c_args, repeat=repeat, input_base=input_base)
+        extra["paired_ratios"] = pairs
+        extra["paired_ratio_median"] = statistics.median(pairs)
+    else:
+        sim, c = run_worker(spec), None
+    extra.update({k: sim.pop(k) for k in ("taps", "trace") if k in sim})
     return BenchRow(label=label, args=list(args), dtype=dtype, device=device, pixels=sim["pixels"], simcore=sim,
                     c=c, extra=extra)

@@ -36,3 +36,21 @@ def test_bench_cli_json(tmp_path, monkeypatch):
     assert row["simcore"]["median_s"] > 0 and row["simcore"]["peak_memory_bytes"] > 0
     assert row["taps"]["tap_calls_per_run"] > 10
     assert "C program not timed" in res.output
+
+
+def test_bench_interleaves_with_a_c_binary(tmp_path):
+    import sys
+    from pathlib import Path
+
+    fake = tmp_path / "nanoBragg"
+    src = Path(__file__).parent / "data" / "compare" / "fake_nanobragg.py"
+    fake.write_text(f"#!{sys.executable}\n" + src.read_text())
+    fake.chmod(0o755)
+    out = tmp_path / "bench.json"
+    res = CliRunner().invoke(app, ["bench", "--args", " ".join(ARGS), "--repeat", "3", "--c-bin", str(fake),
+                                   "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    row = json.loads(out.read_text())["rows"][0]
+    assert len(row["c"]["times_s"]) == 3 and len(row["simcore"]["times_s"]) == 3
+    assert len(row["paired_ratios"]) == 3 and row["paired_ratio_median"] > 0
+    assert row["ratio_c_over_simcore"] == pytest.approx(row["c"]["median_s"] / row["simcore"]["median_s"])

@@ -105,8 +105,58 @@ def measure(spec: dict) -> dict:
     return out
 
 
+def serve(spec: dict) -> int:
+    """Interleaved mode: after one untimed run, answer each stdin line ``time`` with one timed run
+    (JSON ``{"t": seconds}``) and ``stats`` with the final measurement; the parent times the C
+    program between requests, so both sides see the same machine state (timings here drift)."""
+    import torch
+
+    from simcore.render import render
+
+    args, dtype, device = spec["args"], spec["dtype"], spec["device"]
+
+    def run():
+        r = render(list(args), dtype=dtype, device=device, max_memory_gb=spec.get("max_memory_gb"))
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        return r
+
+    t0 = time.perf_counter()
+    first = run()
+    first_s = time.perf_counter() - t0
+    print(json.dumps({"ready": True}), flush=True)
+    times = []
+    for line in sys.stdin:
+        cmd = line.strip()
+        if cmd == "time":
+            t0 = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - t0)
+            print(json.dumps({"t": times[-1]}), flush=True)
+        elif cmd == "stats":
+            spec = dict(spec, repeat=max(2, spec.get("repeat", 3)))
+            out = {"first_run_s": first_s, "times_s": times, "median_s": statistics.median(times),
+                   "min_s": min(times), "max_s": max(times), "pixels": int(first.rendered),
+                   "threads": torch.get_num_threads(), "torch": torch.__version__}
+            if device.startswith("cuda"):
+                out["peak_memory_bytes"] = int(torch.cuda.max_memory_allocated())
+                out["peak_memory_kind"] = "torch.cuda.max_memory_allocated"
+            else:
+                out["peak_memory_bytes"] = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+                out["peak_memory_kind"] = "process peak RSS (includes the torch runtime)"
+            if spec.get("tap_overhead"):
+                out["taps"] = _tap_overhead(args, dtype, device, spec["repeat"])
+            if spec.get("trace_pixel"):
+                out["trace"] = _trace_cost(args, tuple(spec["trace_pixel"]), dtype, device, 3)
+            print(json.dumps(out), flush=True)
+            return 0
+    return 0
+
+
 def main() -> int:
     spec = json.loads(sys.argv[1])
+    if spec.get("serve"):
+        return serve(spec)
     print(json.dumps(measure(spec)))
     return 0
 
