@@ -32,11 +32,10 @@ from simcore.cfmt import int32_wrap
 from simcore.errors import SimcoreUsageError
 
 __all__ = [
-    "IA", "IM", "AM", "IQ", "IR", "NTAB", "NDIV", "RNMX", "RNMX_F32", "DEFAULT_MOSAIC_SEED",
-    "CLong", "CRandom", "CSeeds", "SetupDraws", "f32", "powf", "powf_is_libm",
-    "ran1", "gammln", "gaussdev", "poidev", "mosaic_rotation_umat", "umat2misset",
-    "random_misset_angles", "mosaic_domain_umats", "setup_draws", "seed_from_cli", "time_seed",
-]
+    "IA", "IM", "AM", "IQ", "IR", "NTAB", "NDIV", "RNMX", "RNMX_F32", "DEFAULT_MOSAIC_SEED", "CLong",
+    "CRandom", "CSeeds", "SetupDraws", "f32", "powf", "powf_is_libm", "ran1", "gammln", "gaussdev",
+    "poidev", "mosaic_rotation_umat", "umat2misset", "random_misset_angles", "mosaic_domain_umats",
+    "setup_draws", "seed_from_cli", "time_seed"]
 
 IA = 16807
 IM = 2147483647
