@@ -26,6 +26,8 @@ def register(app: typer.Typer) -> None:
               trace_pixel: Optional[tuple[int, int]] = typer.Option(None, "--trace-pixel",
                                                                      help="Also time tracing SLOW FAST."),
               max_memory_gb: Optional[float] = typer.Option(None, "--max-memory-gb"),
+              profile_top: int = typer.Option(0, "--profile", min=0, help="Also profile one extra warm run "
+                                              "(torch.profiler) and report its top N operators by self time."),
               compile_: bool = typer.Option(False, "--compile", help="simcore -compile (opt-in torch.compile); "
                                             "the compile time shows in first_run_s, never in the warm median."),
               bundle: BundleFlag = False, slug: SlugOption = None, reports_root: ReportsRootOption = None) -> None:
@@ -35,7 +37,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from parity.bench import bench_case, resolve_c_bin, with_size
+        from parity.bench import bench_case, profile_markdown, resolve_c_bin, with_size
         from parity.cases import find_run
 
         if not case and not args:
@@ -58,7 +60,7 @@ def register(app: typer.Typer) -> None:
                         rows.append(bench_case(name + (" (compiled)" if compile_ else ""), run_args, dtype=dt, device=device, repeat=repeat,
                                                c_bin=cbin, input_base=str(input_base) if input_base else None,
                                                tap_overhead=tap_overhead, trace_pixel=trace_pixel,
-                                               max_memory_gb=max_memory_gb))
+                                               max_memory_gb=max_memory_gb, profile_top=profile_top))
             result = {"c_bin": cbin, "rows": [r.to_dict() for r in rows]}
             if json_out is not None:
                 from parity.images import write_json_atomic
@@ -68,7 +70,13 @@ def register(app: typer.Typer) -> None:
                               device=device, binaries=[cbin] if cbin else ()) as b:
                 b.write_json("bench.json", result)
                 b.add_metrics({f"{r.label}.{r.dtype}.ratio": r.ratio for r in rows}, headline=True)
+                b.add_metrics({f"{r.label}.{r.dtype}.paired_ratio": r.extra["paired_ratio_median"] for r in rows
+                               if "paired_ratio_median" in r.extra}, headline=True)
                 b.add_metrics({f"{r.label}.{r.dtype}.simcore_median_s": r.simcore["median_s"] for r in rows})
+                if any("profile" in r.extra for r in rows):
+                    b.write_text("profile.md", profile_markdown(rows))
+                    b.add_metrics({f"{r.label}.{r.dtype}.top_op": f"{t['op']} {100 * t['share']:.0f}%"
+                                   for r in rows for t in r.extra.get("profile", {}).get("top", [])[:1]})
                 b.set_status("done")
         table = Table(title="simcore vs C (ratio = C whole process / simcore warm in-process)")
         for col in ("case", "dtype", "simcore median s", "spread s", "first run s", "peak MB", "C median s", "ratio",
@@ -83,6 +91,11 @@ def register(app: typer.Typer) -> None:
                           f"{r.extra['paired_ratio_median']:.1f}" if "paired_ratio_median" in r.extra else "n/a",
                           f"{r.pixels / sm['median_s'] / 1e6:.1f}")
         console.print(table)
+        for r in rows:
+            top = r.extra.get("profile", {}).get("top", [])
+            if top:
+                costs = ", ".join(f"{t['op']} {100 * t['share']:.0f}%" for t in top[:3])
+                console.print(f"  {r.label} {r.dtype} top costs: {costs}", markup=False)
         if not cbin:
             console.print("C program not timed: set NB_C_BIN or --c-bin")
         raise typer.Exit(Exit.OK)

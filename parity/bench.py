@@ -135,9 +135,10 @@ def resolve_c_bin(explicit: str | None) -> str | None:
 
 def bench_case(label: str, args: list[str], *, dtype: str, device: str, repeat: int, c_bin: str | None,
                input_base: str | None = None, tap_overhead: bool = False, trace_pixel=None,
-               max_memory_gb: float | None = None) -> BenchRow:
+               max_memory_gb: float | None = None, profile_top: int = 0) -> BenchRow:
     spec = {"args": list(args), "dtype": dtype, "device": device, "repeat": repeat, "tap_overhead": tap_overhead,
-            "trace_pixel": list(trace_pixel) if trace_pixel else None, "max_memory_gb": max_memory_gb}
+            "trace_pixel": list(trace_pixel) if trace_pixel else None, "max_memory_gb": max_memory_gb,
+            "profile_top": int(profile_top)}
     c_args = [a for a in args if a != "-compile"]  # a simcore-only flag
     extra = {}
     if c_bin:
@@ -146,6 +147,22 @@ def bench_case(label: str, args: list[str], *, dtype: str, device: str, repeat: 
         extra["paired_ratio_median"] = statistics.median(pairs)
     else:
         sim, c = run_worker(spec), None
-    extra.update({k: sim.pop(k) for k in ("taps", "trace") if k in sim})
+    extra.update({k: sim.pop(k) for k in ("taps", "trace", "profile") if k in sim})
     return BenchRow(label=label, args=list(args), dtype=dtype, device=device, pixels=sim["pixels"], simcore=sim,
                     c=c, extra=extra)
+
+
+def profile_markdown(rows: list[BenchRow]) -> str:
+    """The profiled rows as Markdown: per case and dtype, the top operators by self time with their share."""
+    parts = ["# Where the time goes (torch.profiler, one extra warm run per row)", ""]
+    for r in rows:
+        prof = r.extra.get("profile")
+        if not prof:
+            continue
+        parts += [f"## {r.label} · {r.dtype} · {r.device}", "",
+                  f"total operator self time {prof['total_self_s']:.3f} s (sorted by `{prof['sorted_by']}`)", "",
+                  "| rank | operator | self s | share | calls |", "| --- | --- | --- | --- | --- |"]
+        parts += [f"| {i} | `{t['op']}` | {t['self_s']:.3f} | {100 * t['share']:.1f} % | {t['calls']} |"
+                  for i, t in enumerate(prof["top"], 1)]
+        parts.append("")
+    return "\n".join(parts)

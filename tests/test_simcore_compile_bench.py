@@ -54,3 +54,21 @@ def test_bench_interleaves_with_a_c_binary(tmp_path):
     assert len(row["c"]["times_s"]) == 3 and len(row["simcore"]["times_s"]) == 3
     assert len(row["paired_ratios"]) == 3 and row["paired_ratio_median"] > 0
     assert row["ratio_c_over_simcore"] == pytest.approx(row["c"]["median_s"] / row["simcore"]["median_s"])
+
+
+def test_bench_profile_names_top_costs_in_json_and_bundle(tmp_path, monkeypatch):
+    monkeypatch.delenv("NB_C_BIN", raising=False)
+    out = tmp_path / "bench.json"
+    res = CliRunner().invoke(app, ["bench", "--args", " ".join(ARGS), "--repeat", "1", "--json", str(out),
+                                   "--profile", "3", "--bundle", "--reports-root", str(tmp_path / "reports"),
+                                   "--slug", "prof"])
+    assert res.exit_code == 0, res.output
+    prof = json.loads(out.read_text())["rows"][0]["profile"]
+    top = prof["top"]
+    assert len(top) == 3 and all(t["op"].startswith("aten::") for t in top)
+    assert top[0]["self_s"] >= top[1]["self_s"] >= top[2]["self_s"] > 0
+    assert 0 < sum(t["share"] for t in top) <= 1.0 + 1e-9
+    assert "top costs:" in res.output and top[0]["op"] in res.output
+    (bundle,) = [p for p in (tmp_path / "reports").iterdir() if p.is_dir()]
+    text = (bundle / "profile.md").read_text()
+    assert f"`{top[0]['op']}`" in text and "| 1 |" in text

@@ -1,8 +1,8 @@
 """One benchmark measurement in a fresh process (so peak memory belongs to this case alone).
 
 ``python -m parity.runners.bench_worker JSON`` prints one JSON line: warm timings (after one untimed run),
-peak memory (RSS on CPU, torch.cuda.max_memory_allocated on GPU), optional tap-overhead and
-trace-cost measurements. Used by parity.bench; not a user command.
+peak memory (RSS on CPU, torch.cuda.max_memory_allocated on GPU), optional tap-overhead,
+trace-cost and profiler (top operators of one extra warm run) measurements. Used by parity.bench; not a user command.
 """
 from __future__ import annotations
 
@@ -67,6 +67,35 @@ def _trace_cost(args, pixel, dtype, device, repeat) -> dict:
             "trace_1px_detector_median_s": statistics.median(tiny)}
 
 
+def _profile(run, top: int, device: str) -> dict:
+    """One extra warm run under ``torch.profiler``: the ``top`` operators by self time and their share
+    of all operator self time, so a missed speed target names its costs (never part of a timing)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    cuda = device.startswith("cuda")
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    with profile(activities=activities) as prof:
+        run()
+    key = "self_device_time_total" if cuda else "self_cpu_time_total"
+    events = [e for e in prof.key_averages() if getattr(e, key, 0) > 0]
+    total_us = sum(getattr(e, key) for e in events)
+    events.sort(key=lambda e: getattr(e, key), reverse=True)
+    return {"profiler": "torch.profiler", "sorted_by": key, "total_self_s": total_us / 1e6,
+            "top": [{"op": e.key, "self_s": getattr(e, key) / 1e6, "share": getattr(e, key) / total_us,
+                     "calls": int(e.count)} for e in events[:top]]}
+
+
+def _extras(out: dict, spec: dict, run, repeat: int) -> dict:
+    args, dtype, device = spec["args"], spec["dtype"], spec["device"]
+    if spec.get("tap_overhead"):
+        out["taps"] = _tap_overhead(args, dtype, device, repeat)
+    if spec.get("trace_pixel"):
+        out["trace"] = _trace_cost(args, tuple(spec["trace_pixel"]), dtype, device, max(3, repeat // 2))
+    if spec.get("profile_top"):
+        out["profile"] = _profile(run, int(spec["profile_top"]), device)
+    return out
+
+
 def measure(spec: dict) -> dict:
     import torch
 
@@ -98,11 +127,7 @@ def measure(spec: dict) -> dict:
     else:
         out["peak_memory_bytes"] = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
         out["peak_memory_kind"] = "process peak RSS (includes the torch runtime)"
-    if spec.get("tap_overhead"):
-        out["taps"] = _tap_overhead(args, dtype, device, repeat)
-    if spec.get("trace_pixel"):
-        out["trace"] = _trace_cost(args, tuple(spec["trace_pixel"]), dtype, device, max(3, repeat // 2))
-    return out
+    return _extras(out, spec, run, repeat)
 
 
 def serve(spec: dict) -> int:
@@ -144,11 +169,7 @@ def serve(spec: dict) -> int:
             else:
                 out["peak_memory_bytes"] = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
                 out["peak_memory_kind"] = "process peak RSS (includes the torch runtime)"
-            if spec.get("tap_overhead"):
-                out["taps"] = _tap_overhead(args, dtype, device, spec["repeat"])
-            if spec.get("trace_pixel"):
-                out["trace"] = _trace_cost(args, tuple(spec["trace_pixel"]), dtype, device, 3)
-            print(json.dumps(out), flush=True)
+            print(json.dumps(_extras(out, spec, run, spec["repeat"])), flush=True)
             return 0
     return 0
 
