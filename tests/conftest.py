@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GOLDEN_DIR = REPO_ROOT / "tests" / "golden_data"
+FAKE_C_SRC = REPO_ROOT / "tests" / "data" / "compare" / "fake_nanobragg.py"
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +29,13 @@ def golden_case_ids() -> list[str]:
 
 def golden_meta(case_id: str) -> dict:
     return json.loads((GOLDEN_DIR / case_id / "meta.json").read_text())
+
+
+def make_fake(folder: Path, name: str, **cfg) -> Path:
+    """An executable stand-in for nanoBragg at ``folder/name`` (tests/data/compare/fake_nanobragg.py),
+    configured by ``cfg`` (written next to it as ``name.json``: image, exit code, files to write…)."""
+    path = folder / name
+    path.write_text(f"#!{sys.executable}\n" + FAKE_C_SRC.read_text())
+    path.chmod(0o755)
+    Path(str(path) + ".json").write_text(json.dumps(cfg))
+    return path

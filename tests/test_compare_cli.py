@@ -11,7 +11,6 @@ import hashlib
 import json
 import re
 import struct
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +21,8 @@ from typer.testing import CliRunner
 from cli import compare as compare_cli
 from parity import provenance
 from parity.known_divergences import classify
+from conftest import make_fake
 
-FAKE_SRC = Path(__file__).parent / "data" / "compare" / "fake_nanobragg.py"
 RUNNER = CliRunner()
 ARGS = ["-default_F", "100", "-cell", "100", "100", "100", "90", "90", "90", "-detpixels", "32"]
 CONTRACT_FILES = {"c_stdout.txt", "c_stderr.txt", "py_stdout.txt", "py_stderr.txt", "c_float.bin",
@@ -33,13 +32,6 @@ SUMMARY_KEYS = {"args", "binaries", "roi", "resample", "runtime_c_ms", "runtime_
                 "peak_median_dist_px", "peak_max_dist_px", "png_scale_method", "png_scale_percentile",
                 "git_sha", "git_dirty", "versions", "device", "dtype"}
 
-
-def make_fake(folder: Path, name: str, **cfg) -> Path:
-    path = folder / name
-    path.write_text(f"#!{sys.executable}\n" + FAKE_SRC.read_text())
-    path.chmod(0o755)
-    Path(str(path) + ".json").write_text(json.dumps(cfg))
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -15,16 +14,9 @@ from parity.errors import ParityInputError
 from parity.runners.argfiles import file_flag_kind, input_files, isolate_args
 from parity.runners.subprocess_runner import (preflight, resolve_c_runner, resolve_py_runner,
                                               run_isolated)
+from conftest import make_fake
 
-FAKE_SRC = Path(__file__).parent / "data" / "compare" / "fake_nanobragg.py"
 
-
-def make_fake(folder: Path, name: str, **cfg) -> Path:
-    path = folder / name
-    path.write_text(f"#!{sys.executable}\n" + FAKE_SRC.read_text())
-    path.chmod(0o755)
-    Path(str(path) + ".json").write_text(json.dumps(cfg))
-    return path
 
 
 # ---- which tokens name files (the C's strstr rules) -----------------------------------------

@@ -11,27 +11,18 @@ import json
 import os
 import shlex
 import sys
-from pathlib import Path
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
 from cli import compare as compare_cli
-from conftest import GOLDEN_DIR
+from conftest import GOLDEN_DIR, make_fake
 
-FAKE_SRC = Path(__file__).parent / "data" / "compare" / "fake_nanobragg.py"
 RUNNER = CliRunner()
 CONTRACT_FILES = {"c_stdout.txt", "c_stderr.txt", "py_stdout.txt", "py_stderr.txt", "c_float.bin",
                   "py_float.bin", "c.png", "py.png", "summary.json", "diff.bin", "diff.png"}
 
-
-def make_fake(folder: Path, name: str, **cfg) -> Path:
-    path = folder / name
-    path.write_text(f"#!{sys.executable}\n" + FAKE_SRC.read_text())
-    path.chmod(0o755)
-    Path(str(path) + ".json").write_text(json.dumps(cfg))
-    return path
 
 
 @pytest.fixture(scope="module")

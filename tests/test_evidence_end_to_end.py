@@ -7,7 +7,6 @@ must be #1 and #2.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,16 +14,13 @@ from typer.testing import CliRunner
 
 from cli.app import app
 from cli.compare import main as nb_compare_main
+from conftest import make_fake
 
-FAKE_SRC = Path(__file__).parent / "data" / "compare" / "fake_nanobragg.py"
 CASE = Path(__file__).parent / "golden_data" / "at001_det64"
 
 
 def test_nb_compare_bundle_feeds_two_attempts(tmp_path, monkeypatch):
-    fake = tmp_path / "nanoBragg"
-    fake.write_text(f"#!{sys.executable}\n" + FAKE_SRC.read_text())
-    fake.chmod(0o755)
-    Path(str(fake) + ".json").write_text(json.dumps({"image": "copy", "copy_from": str(CASE / "float.bin")}))
+    fake = make_fake(tmp_path, "nanoBragg", image="copy", copy_from=str(CASE / "float.bin"))
     reports, plans = tmp_path / "reports", tmp_path / "plans"
     monkeypatch.chdir(tmp_path)
     args = (CASE / "args.txt").read_text().split()

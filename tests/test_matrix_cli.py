@@ -6,8 +6,6 @@ Exit codes: run 0 all judged verdicts passed / 1 a verdict failed or errored / 2
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 import typer
@@ -15,22 +13,14 @@ import yaml
 from typer.testing import CliRunner
 
 from cli import matrix as matrix_cli
-from conftest import GOLDEN_DIR
+from conftest import GOLDEN_DIR, make_fake
 from parity.cases import CASES_PATH, parse_cases
 from parity.matrix import run_one
 from parity.registry import REGISTRY_PATH, load_registry
 
-FAKE_SRC = Path(__file__).parent / "data" / "compare" / "fake_nanobragg.py"
 RUNNER = CliRunner()
 WIDE = {"COLUMNS": "220"}
 
-
-def make_fake(folder: Path, name: str, **cfg) -> Path:
-    path = folder / name
-    path.write_text(f"#!{sys.executable}\n" + FAKE_SRC.read_text())
-    path.chmod(0o755)
-    Path(str(path) + ".json").write_text(json.dumps(cfg))
-    return path
 
 
 @pytest.fixture(scope="module")

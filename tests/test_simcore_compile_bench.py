@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
+from conftest import make_fake
 
 ARGS = ("-default_F 100 -cell 100 100 100 90 90 90 -lambda 6.2 -N 5 -distance 100 -detpixels 24 -pixel 0.8 "
         "-mosaic 0.5 -mosaic_dom 3 -phi 0 -osc 20 -phisteps 3 -oversample 2").split()
@@ -39,13 +40,7 @@ def test_bench_cli_json(tmp_path, monkeypatch):
 
 
 def test_bench_interleaves_with_a_c_binary(tmp_path):
-    import sys
-    from pathlib import Path
-
-    fake = tmp_path / "nanoBragg"
-    src = Path(__file__).parent / "data" / "compare" / "fake_nanobragg.py"
-    fake.write_text(f"#!{sys.executable}\n" + src.read_text())
-    fake.chmod(0o755)
+    fake = make_fake(tmp_path, "nanoBragg")
     out = tmp_path / "bench.json"
     res = CliRunner().invoke(app, ["bench", "--args", " ".join(ARGS), "--repeat", "3", "--c-bin", str(fake),
                                    "--json", str(out)])

@@ -13,8 +13,9 @@ import sys
 import time
 
 
-def _warm_times(fn, repeat: int) -> list[float]:
-    fn()  # untimed: first-call costs (allocator, thread pool) are not part of a warm number
+def _warm_times(fn, repeat: int, *, warmed: bool = False) -> list[float]:
+    if not warmed:
+        fn()  # untimed: first-call costs (allocator, thread pool) are not part of a warm number
     out = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -96,13 +97,14 @@ def _extras(out: dict, spec: dict, run, repeat: int) -> dict:
     return out
 
 
-def measure(spec: dict) -> dict:
+def _runner(spec: dict):
+    """The timed call for ``spec`` (threads and CUDA peak-memory counters set up first), and its first,
+    untimed run: ``(run, first_result, first_run_s)``."""
     import torch
 
     from simcore.render import render
 
     args, dtype, device = spec["args"], spec["dtype"], spec["device"]
-    repeat = int(spec.get("repeat", 5))
     if spec.get("threads"):
         torch.set_num_threads(int(spec["threads"]))
     if device.startswith("cuda"):
@@ -116,8 +118,13 @@ def measure(spec: dict) -> dict:
 
     t0 = time.perf_counter()
     first = run()
-    first_s = time.perf_counter() - t0
-    times = _warm_times(run, repeat)
+    return run, first, time.perf_counter() - t0
+
+
+def _stats(first, first_s: float, times: list[float], device: str) -> dict:
+    """Median and spread of the warm times plus peak memory (RSS on CPU, the CUDA allocator's peak on GPU)."""
+    import torch
+
     out = {"first_run_s": first_s, "times_s": times, "median_s": statistics.median(times),
            "min_s": min(times), "max_s": max(times), "pixels": int(first.rendered),
            "threads": torch.get_num_threads(), "torch": torch.__version__}
@@ -127,28 +134,21 @@ def measure(spec: dict) -> dict:
     else:
         out["peak_memory_bytes"] = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
         out["peak_memory_kind"] = "process peak RSS (includes the torch runtime)"
-    return _extras(out, spec, run, repeat)
+    return out
+
+
+def measure(spec: dict) -> dict:
+    repeat = int(spec.get("repeat", 5))
+    run, first, first_s = _runner(spec)
+    times = _warm_times(run, repeat, warmed=True)
+    return _extras(_stats(first, first_s, times, spec["device"]), spec, run, repeat)
 
 
 def serve(spec: dict) -> int:
     """Interleaved mode: after one untimed run, answer each stdin line ``time`` with one timed run
     (JSON ``{"t": seconds}``) and ``stats`` with the final measurement; the parent times the C
     program between requests, so both sides see the same machine state (timings here drift)."""
-    import torch
-
-    from simcore.render import render
-
-    args, dtype, device = spec["args"], spec["dtype"], spec["device"]
-
-    def run():
-        r = render(list(args), dtype=dtype, device=device, max_memory_gb=spec.get("max_memory_gb"))
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        return r
-
-    t0 = time.perf_counter()
-    first = run()
-    first_s = time.perf_counter() - t0
+    run, first, first_s = _runner(spec)
     print(json.dumps({"ready": True}), flush=True)
     times = []
     for line in sys.stdin:
@@ -159,17 +159,8 @@ def serve(spec: dict) -> int:
             times.append(time.perf_counter() - t0)
             print(json.dumps({"t": times[-1]}), flush=True)
         elif cmd == "stats":
-            spec = dict(spec, repeat=max(2, spec.get("repeat", 3)))
-            out = {"first_run_s": first_s, "times_s": times, "median_s": statistics.median(times),
-                   "min_s": min(times), "max_s": max(times), "pixels": int(first.rendered),
-                   "threads": torch.get_num_threads(), "torch": torch.__version__}
-            if device.startswith("cuda"):
-                out["peak_memory_bytes"] = int(torch.cuda.max_memory_allocated())
-                out["peak_memory_kind"] = "torch.cuda.max_memory_allocated"
-            else:
-                out["peak_memory_bytes"] = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
-                out["peak_memory_kind"] = "process peak RSS (includes the torch runtime)"
-            print(json.dumps(_extras(out, spec, run, spec["repeat"])), flush=True)
+            out = _stats(first, first_s, times, spec["device"])
+            print(json.dumps(_extras(out, spec, run, max(2, int(spec.get("repeat", 3))))), flush=True)
             return 0
     return 0
 
