@@ -37,8 +37,8 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from parity.bench import bench_case, profile_markdown, resolve_c_bin, with_size
-        from parity.cases import find_run
+        from parity.matrix.bench import bench_case, profile_markdown, resolve_c_bin, with_size
+        from parity.matrix.cases import find_run
 
         if not case and not args:
             raise fail("pwb bench: give --case RUN_ID or --args '...'", Exit.USAGE)
@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
                                                max_memory_gb=max_memory_gb, profile_top=profile_top))
             result = {"c_bin": cbin, "rows": [r.to_dict() for r in rows]}
             if json_out is not None:
-                from parity.images import write_json_atomic
+                from parity.images.io import write_json_atomic
 
                 write_json_atomic(json_out, result, overwrite=True)
             with maybe_bundle(request, kind="bench", default_slug="bench", ctx=ctx, dtype=",".join(dtype),

@@ -28,8 +28,8 @@ from typing import Annotated, Iterable, Iterator, Optional
 
 import typer
 
-from parity.bundle import Bundle, open_bundle, validate_slug
-from parity.provenance import relpath_from_root
+from parity.evidence.bundle import Bundle, open_bundle, validate_slug
+from parity.evidence.provenance import relpath_from_root
 
 BundleFlag = Annotated[bool, typer.Option("--bundle", help="Write an evidence bundle reports/<UTC>-<slug>/ for this run.")]
 SlugOption = Annotated[Optional[str], typer.Option(

@@ -7,7 +7,7 @@
 Both keep nb-compare's own exit codes (docs/nb-compare.md), not the pwb table:
 0 success · 1 usage error · 2 a runner failed · 3 correlation below --threshold ·
 4 shape mismatch without --resample · 5 I/O or parse error (missing binary or input file,
-unparseable ARGS, unreadable image). The work is in parity.compare; this module parses and renders.
+unparseable ARGS, unreadable image). The work is in parity.compare.run; this module parses and renders.
 """
 from __future__ import annotations
 
@@ -93,9 +93,9 @@ def compare(
 ) -> None:
     prog = "nb-compare"
     with nb_guarded(prog):
-        from parity.compare import CompareOptions, execute_compare, plan_compare
-        from parity.compare_bundle import record_compare_bundle
-        from parity.compare_outdir import args_hash
+        from parity.compare.run import CompareOptions, execute_compare, plan_compare
+        from parity.compare.bundle import record_compare_bundle
+        from parity.compare.outdir import args_hash
 
         request = bundle_request(bundle, slug, reports_root)
         nb_args, base = _resolve_args(args, case)
@@ -122,7 +122,7 @@ def _resolve_args(args: Optional[List[str]], case: Optional[str]) -> tuple[list[
         return list(args or []), None
     if args:
         raise ParityUsageError("give either --case RUN_ID or ARGS after --, not both")
-    from parity.cases import find_run
+    from parity.matrix.cases import find_run
 
     run = find_run(case)
     return list(run.args), run.input_base
@@ -132,7 +132,7 @@ def _render(result) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from parity.compare_summary import one_line, table_rows
+    from parity.compare.summary import one_line, table_rows
 
     s = result.summary
     console = Console(highlight=False)

@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from parity.demo import run_demo
+        from parity.matrix.demo import run_demo
 
         console = Console(width=max(Console().width, 110))
         table = Table(title="simcore vs the C program (golden images)")
@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
                 rows = run_demo(progress=show)
                 path = None
             else:
-                from parity.bundle import open_bundle
+                from parity.evidence.bundle import open_bundle
 
                 with open_bundle(kind="demo", slug=slug, argv=["pwb", "demo"], reports_root=reports_root) as b:
                     rows = run_demo(bundle=b, progress=show)

@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
                                                                              help="Exit criterion (repeatable).")] = None,
                  plans_root: PlansRootOption = None) -> None:
         """Add a fix-plan item (status pending)."""
-        from parity import ledger
+        from parity.evidence import ledger
 
         with guarded():
             it = ledger.add_item(ledger.ledger_path(plans_root), item_id, title=title, spec=spec,
@@ -45,7 +45,7 @@ def register(app: typer.Typer) -> None:
                  spec: Annotated[Optional[str], typer.Option("--spec")] = None,
                  plans_root: PlansRootOption = None) -> None:
         """Change an item's status (or title / priority / spec)."""
-        from parity import ledger
+        from parity.evidence import ledger
 
         with guarded():
             it = ledger.set_item(ledger.ledger_path(plans_root), item_id, status=status, title=title,
@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
                                                                    help="Next action (repeatable).")] = None,
                 plans_root: PlansRootOption = None, reports_root: ReportsRootOption = None) -> None:
         """Record attempt #N (number and UTC date assigned here) citing existing bundles."""
-        from parity import ledger
+        from parity.evidence import ledger
 
         with guarded():
             a = ledger.record_attempt(ledger.ledger_path(plans_root), item_id, bundle_ids=bundle, result=result,
@@ -77,8 +77,9 @@ def register(app: typer.Typer) -> None:
                check: Annotated[bool, typer.Option("--check", help="Exit 1 if the file differs; write nothing.")] = False,
                plans_root: PlansRootOption = None) -> None:
         """Write the markdown view of the ledger (deterministic)."""
-        from parity import fixplan_render, ledger
-        from parity.provenance import relpath_from_root
+        from parity.evidence import fixplan_render
+        from parity.evidence import ledger
+        from parity.evidence.provenance import relpath_from_root
 
         with guarded():
             led = ledger.load_ledger(ledger.ledger_path(plans_root))
@@ -96,7 +97,7 @@ def register(app: typer.Typer) -> None:
     @fix.command("list")
     def list_(plans_root: PlansRootOption = None) -> None:
         """Items with priority, status and their latest attempt."""
-        from parity import ledger
+        from parity.evidence import ledger
 
         with guarded():
             led = ledger.load_ledger(ledger.ledger_path(plans_root))

@@ -1,4 +1,4 @@
-"""``pwb matrix run|lint|list``: the case matrix (tests/parity_cases.yaml, schema in parity/cases.py).
+"""``pwb matrix run|lint|list``: the case matrix (tests/parity_cases.yaml, schema in parity/matrix/cases.py).
 
 Exit codes: ``run`` 0 every judged verdict passed, 1 a verdict failed or errored (runs without a C
 binary are *not run*, counted and shown, never failures), 2 usage (no run matches ``-k``), 5 a
@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _select(pattern: Optional[str]):
-    from parity.cases import iter_runs
+    from parity.matrix.cases import iter_runs
     from parity.errors import ParityUsageError
 
     runs = list(iter_runs(pattern))
@@ -54,7 +54,7 @@ def run(
     """Run simcore vs the live C (NB_C_BIN) and vs the stored golden image for every selected run."""
     with guarded("pwb matrix run"):
         from parity.errors import ParityUsageError
-        from parity.matrix import c_runner_from_env, run_matrix
+        from parity.matrix.run import c_runner_from_env, run_matrix
 
         if dtype not in ("float32", "float64"):
             raise ParityUsageError(f"--dtype must be float32 or float64, got {dtype!r}")
@@ -74,7 +74,7 @@ def run(
                             bundles=request.enabled and not summary_bundle, bundle_slug=request.slug,
                             reports_root=request.reports_root, argv=invocation_argv(ctx), on_result=progress)
         if summary_bundle:
-            from parity.matrix import record_summary
+            from parity.matrix.run import record_summary
 
             summary_request = bundle_request(True, request.slug or f"matrix-{dtype}", reports_root)
             with maybe_bundle(summary_request, kind="matrix", default_slug=f"matrix-{dtype}", ctx=ctx,
@@ -127,7 +127,7 @@ def lint(
 ) -> None:
     """Check the matrix against the threshold registry and the registry against git (only tightening)."""
     with guarded("pwb matrix lint"):
-        from parity.matrix_lint import lint_matrix
+        from parity.matrix.lint import lint_matrix
 
         report = lint_matrix(cases_path=cases, registry_path=registry, base=None if no_git else base)
     for notice in report.notices:

@@ -1,4 +1,4 @@
-"""`pwb metrics REF CAND`: whole-image parity metrics (parity.metrics, versioned definitions).
+"""`pwb metrics REF CAND`: whole-image parity metrics (parity.images.metrics, versioned definitions).
 
 Exit codes: 0 ok, 2 usage (bad option, ROI outside the image, output exists), 4 shape mismatch,
 5 unreadable/malformed image (wrong byte count, NaN/Inf, missing file).
@@ -33,9 +33,9 @@ def metrics(
 ) -> None:
     """Correlation, MSE/RMSE, max |Δ|, sums and sum_ratio (cand/ref), relative error, argmax ties."""
     with guarded("pwb metrics"):
-        from parity.images import read_pair, write_json_atomic
-        from parity.metrics import compare_images
-        from parity.roi import Roi
+        from parity.images.io import read_pair, write_json_atomic
+        from parity.images.metrics import compare_images
+        from parity.images.roi import Roi
 
         ref_img, cand_img = read_pair(ref, cand, shape=shape, nanobragg_args=nb_args)
         result = compare_images(ref_img, cand_img, roi=Roi.from_c_inclusive(*roi) if roi else None,

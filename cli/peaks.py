@@ -46,10 +46,10 @@ def peaks(
 ) -> None:
     """Compare the peaks of REF and CAND; matched fraction = matched / reference's top N."""
     with guarded("pwb peaks"):
-        from parity.images import read_pair, write_json_atomic
-        from parity.metrics import compare_images
-        from parity.peak_table import compare_peaks, write_peak_csv
-        from parity.roi import Roi
+        from parity.images.io import read_pair, write_json_atomic
+        from parity.images.metrics import compare_images
+        from parity.images.peak_table import compare_peaks, write_peak_csv
+        from parity.images.roi import Roi
 
         ref_img, cand_img = read_pair(ref, cand, shape=shape, nanobragg_args=nb_args)
         region = Roi.from_c_inclusive(*roi) if roi else None
@@ -65,7 +65,7 @@ def peaks(
                                          "min_match_met": met, "image_metrics": metrics.to_dict()},
                               overwrite=force)
         if overlay:
-            from parity.overlay import write_overlay
+            from parity.images.overlay import write_overlay
 
             write_overlay(overlay, ref_img, cand_img, comp, case=case, metrics=metrics, overwrite=force)
         _render(summary, comp)

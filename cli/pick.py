@@ -33,8 +33,8 @@ def pick(
     """Pick pixels to trace: largest |Δ|, largest relative Δ, brightest peak, flank, background,
     missing/extra peak. Each line gives `slow fast`."""
     with guarded("pwb pick"):
-        from parity.images import read_pair, write_json_atomic
-        from parity.pick import pick_pixels
+        from parity.images.io import read_pair, write_json_atomic
+        from parity.images.pick import pick_pixels
 
         ref_img, cand_img = read_pair(ref, cand, shape=shape, nanobragg_args=nb_args)
         result = pick_pixels(ref_img, cand_img, n=n, top_n=top, percentile=percentile,

@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
             context: Annotated[Optional[str], typer.Option("--context", help="Context paragraph.")] = None,
             plans_root: PlansRootOption = None) -> None:
         """Create plans/active/ID/ with an empty phased plan."""
-        from parity import plans
+        from parity.evidence import plans
 
         with guarded():
             p = plans.new_plan(plans_root, plan_id, title=title, context=context)
@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
                   exit_criteria: Annotated[str, typer.Option("--exit-criteria")] = "",
                   plans_root: PlansRootOption = None) -> None:
         """Append a phase (### Phase X — title) with goal, prereqs and exit criteria."""
-        from parity import plans
+        from parity.evidence import plans
 
         with guarded():
             p = plans.add_phase(plans_root, plan_id, phase, title=title, goal=goal, prereqs=prereqs,
@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
                  guidance: Annotated[str, typer.Option("--guidance", help="How/Why & guidance.")] = "",
                  plans_root: PlansRootOption = None) -> None:
         """Append an open task to a phase."""
-        from parity import plans
+        from parity.evidence import plans
 
         with guarded():
             p = plans.add_task(plans_root, plan_id, phase, task, text=text, guidance=guidance)
@@ -71,7 +71,7 @@ def register(app: typer.Typer) -> None:
              note: Annotated[Optional[str], typer.Option("--note")] = None,
              plans_root: PlansRootOption = None, reports_root: ReportsRootOption = None) -> None:
         """Change a task's state, citing evidence bundles."""
-        from parity import plans
+        from parity.evidence import plans
 
         with guarded():
             p = plans.set_task(plans_root, plan_id, task, state, evidence=evidence or [], note=note,
@@ -81,7 +81,7 @@ def register(app: typer.Typer) -> None:
     @plan.command("status")
     def status(plans_root: PlansRootOption = None) -> None:
         """Across all active plans: what is open, what is blocked, which evidence closed what."""
-        from parity import plans
+        from parity.evidence import plans
 
         with guarded():
             rows = plans.plan_status(plans_root)
@@ -101,8 +101,8 @@ def register(app: typer.Typer) -> None:
     @plan.command("archive")
     def archive(plan_id: Annotated[str, typer.Argument(metavar="ID")], plans_root: PlansRootOption = None) -> None:
         """Move plans/active/ID/ to plans/archive/ID/."""
-        from parity import plans
-        from parity.provenance import relpath_from_root
+        from parity.evidence import plans
+        from parity.evidence.provenance import relpath_from_root
 
         with guarded():
             target = plans.archive_plan(plans_root, plan_id)

@@ -34,9 +34,9 @@ def plateau(
 ) -> None:
     """Count distinct float32 values of REF and CAND in one ROI; ratio = cand/ref."""
     with guarded("pwb plateau"):
-        from parity.images import read_pair, write_json_atomic
-        from parity.plateau import plateau_metric, write_plateau_csv, write_plateau_png
-        from parity.roi import Roi
+        from parity.images.io import read_pair, write_json_atomic
+        from parity.images.plateau import plateau_metric, write_plateau_csv, write_plateau_png
+        from parity.images.roi import Roi
 
         ref_img, cand_img = read_pair(ref, cand, shape=shape, nanobragg_args=nb_args)
         result = plateau_metric(ref_img, cand_img, roi=Roi.from_c_inclusive(*roi) if roi else None, size_px=size)

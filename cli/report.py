@@ -13,8 +13,8 @@ def register(app: typer.Typer) -> None:
     @report.command("index")
     def index(reports_root: ReportsRootOption = None) -> None:
         """Write <reports-root>/index.html (one row per bundle, incomplete ones flagged)."""
-        from parity.provenance import relpath_from_root
-        from parity.report_index import write_index
+        from parity.evidence.provenance import relpath_from_root
+        from parity.evidence.report_index import write_index
 
         with guarded():
             path = write_index(reports_root)
@@ -26,8 +26,8 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from parity.bundle_store import list_bundles
-        from parity.bundle_summary import flatten_metrics, format_value
+        from parity.evidence.store import list_bundles
+        from parity.evidence.summary import flatten_metrics, format_value
 
         with guarded():
             rows = list_bundles(reports_root)

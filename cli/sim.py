@@ -9,6 +9,6 @@ def register(app: typer.Typer) -> None:
     def sim(ctx: typer.Context) -> None:
         """Simulate with the C program's flags (put them after `--`); writes the C's default files
         unless told otherwise. Exit codes: 0 ok, 2 usage, 5 bad input file, 6 unwritable output."""
-        from parity.runners.inprocess import run_simcore_cli
+        from parity.ports.inprocess import run_simcore_cli
 
         raise typer.Exit(run_simcore_cli(list(ctx.args)))

@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
         """Trace one pixel: the C program's trace names, order and %.15g format, with the values of the
         very tensors the image is computed from. Put the nanoBragg arguments after `--`.
         Only the traced pixel is computed (unless --closure). Exit 0 ok, 1 closure mismatch, 2 usage."""
-        from parity.runners.inprocess import trace_args
+        from parity.ports.inprocess import trace_args
 
         args = list(ctx.args)
         if not args:

@@ -21,8 +21,8 @@ def register(app: typer.Typer) -> None:
         trace. Exit 0 when every pixel is clean, 1 otherwise."""
         from rich.console import Console
 
-        from parity.cases import iter_runs
-        from parity.trace_sweep import sweep
+        from parity.matrix.cases import iter_runs
+        from parity.matrix.trace_sweep import sweep
 
         console = Console(width=max(Console().width, 120))
         request = bundle_request(bundle, slug, reports_root)

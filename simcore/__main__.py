@@ -41,10 +41,10 @@ def _run(argv: list[str]) -> int:
     import json
     import os
 
-    from simcore.argv import parse_argv
-    from simcore.outputs import check_writable, requested_outputs, write_outputs
-    from simcore.render import render
-    from simcore.report import effective_config, setup_lines
+    from simcore.argv.parse import parse_argv
+    from simcore.io.outputs import check_writable, requested_outputs, write_outputs
+    from simcore.kernel.render import render
+    from simcore.io.report import effective_config, setup_lines
 
     cargs = parse_argv(argv, cwd=os.getcwd())
     paths = requested_outputs(cargs, defaults=True)
@@ -69,7 +69,7 @@ def _run(argv: list[str]) -> int:
     for line in write_outputs(result, paths):
         print(line)
     if cargs.config_json:
-        from simcore.smv import write_bytes_atomic
+        from simcore.io.smv import write_bytes_atomic
 
         text = json.dumps(effective_config(result.setup), indent=1, sort_keys=True) + "\n"
         write_bytes_atomic(cargs.config_json, text.encode(), overwrite=True)

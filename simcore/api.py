@@ -1,10 +1,10 @@
 """The in-process entry point: ``image, config = simcore.simulate(args)``."""
 from __future__ import annotations
 
-from simcore.argv import CArgs, parse_argv
-from simcore.outputs import check_writable, requested_outputs, write_outputs
-from simcore.render import SimResult, render
-from simcore.report import effective_config
+from simcore.argv.parse import CArgs, parse_argv
+from simcore.io.outputs import check_writable, requested_outputs, write_outputs
+from simcore.kernel.render import SimResult, render
+from simcore.io.report import effective_config
 
 
 def simulate(args, *, dtype: str | None = None, device: str | None = None, params: dict | None = None,
@@ -15,7 +15,7 @@ def simulate(args, *, dtype: str | None = None, device: str | None = None, param
     (slow, fast) tensor the C would store, ``config`` the effective configuration. Only files the
     arguments name explicitly (``-floatfile``, ``-intfile``, ``-pgmfile``, ``-noisefile``) are
     written, relative to ``cwd``. ``params`` maps names like ``distance_mm`` or ``cell_a_A`` to
-    tensors for gradients (see simcore.setup.PARAM_UNITS).
+    tensors for gradients (see simcore.setup.sequence.PARAM_UNITS).
     """
     cargs = args if isinstance(args, CArgs) else parse_argv(list(args), cwd=cwd)
     paths = requested_outputs(cargs, defaults=False)

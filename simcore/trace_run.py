@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simcore import taps as T
-from simcore.render import render
+from simcore.kernel.render import render
 
 
 @dataclass

@@ -19,8 +19,8 @@ import typer
 from typer.testing import CliRunner
 
 from cli import compare as compare_cli
-from parity import provenance
-from parity.known_divergences import classify
+from parity.evidence import provenance
+from parity.quirks.registry import classify
 from conftest import make_fake
 
 RUNNER = CliRunner()

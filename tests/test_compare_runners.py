@@ -1,6 +1,6 @@
 """Runner plumbing of nb-compare: which arguments are files, isolation, resolution, preflight.
 
-parity/runners/argfiles.py and parity/runners/subprocess_runner.py, with fake runners (a Python
+parity/ports/argfiles.py and parity/ports/process.py, with fake runners (a Python
 script standing in for nanoBragg, tests/data/compare/fake_nanobragg.py).
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sys
 import pytest
 
 from parity.errors import ParityInputError
-from parity.runners.argfiles import file_flag_kind, input_files, isolate_args
-from parity.runners.subprocess_runner import (preflight, resolve_c_runner, resolve_py_runner,
+from parity.ports.argfiles import file_flag_kind, input_files, isolate_args
+from parity.ports.process import (preflight, resolve_c_runner, resolve_py_runner,
                                               run_isolated)
 from conftest import make_fake
 
@@ -144,7 +144,7 @@ def test_run_isolated_gives_inputs_by_local_name(tmp_path):
     assert seen["argv"][-2:] == ["-floatfile", "float.bin"]
 
 
-@pytest.mark.parametrize("name", ["parity.runners.argfiles", "parity.compare_images", "parity.compare_outdir"])
+@pytest.mark.parametrize("name", ["parity.ports.argfiles", "parity.compare.images", "parity.compare.outdir"])
 def test_doctests(name):
     import doctest
     import importlib

@@ -24,7 +24,7 @@ def test_cuda_image_matches_cpu(dtype):
 
 def test_cuda_trace_closes_and_gradients_flow():
     import simcore
-    from parity.runners.inprocess import trace_args
+    from parity.ports.inprocess import trace_args
 
     run = trace_args(ARGS, (32, 30), dtype="float64", device="cuda", closure=True)
     assert run.closure["closed"]

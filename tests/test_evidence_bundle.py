@@ -1,4 +1,4 @@
-"""Bundles: manifest, hashes, no absolute paths, collisions, refusals, failures and kills (parity/bundle.py)."""
+"""Bundles: manifest, hashes, no absolute paths, collisions, refusals, failures and kills (parity/evidence/bundle.py)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -18,10 +18,10 @@ from typer.testing import CliRunner
 
 from cli.bundle_opts import BundleFlag, ReportsRootOption, SlugOption, bundle_request, maybe_bundle
 from cli.errors import guarded
-from parity import bundle as bundle_mod
-from parity import provenance
-from parity.bundle import list_bundles, load_manifest, open_bundle, validate_slug
-from parity.evidence_errors import BundleError, EvidenceUsageError, UnknownBundleError
+from parity.evidence import bundle as bundle_mod
+from parity.evidence import provenance
+from parity.evidence.bundle import list_bundles, load_manifest, open_bundle, validate_slug
+from parity.evidence.errors import BundleError, EvidenceUsageError, UnknownBundleError
 
 FIXED = dt.datetime(2025, 10, 10, 5, 37, 11, tzinfo=dt.timezone.utc)
 
@@ -103,8 +103,8 @@ def test_two_bundles_in_the_same_second_get_distinct_dirs(tmp_path, frozen):
 
 _RACE_CHILD = textwrap.dedent("""
     import datetime as dt, sys, time
-    from parity import provenance
-    from parity.bundle import open_bundle
+    from parity.evidence import provenance
+    from parity.evidence.bundle import open_bundle
     provenance.utc_now = lambda: dt.datetime(2025, 10, 10, 5, 37, 11, tzinfo=dt.timezone.utc)
     while time.time() < float(sys.argv[2]):
         pass
@@ -249,7 +249,7 @@ def test_failure_while_publishing_leaves_only_a_partial(tmp_path, monkeypatch):
 
 _KILL_CHILD = textwrap.dedent("""
     import os, sys, time
-    from parity.bundle import open_bundle
+    from parity.evidence.bundle import open_bundle
     with open_bundle(kind="test", slug="killed", reports_root=sys.argv[1], argv=["killed"]) as b:
         b.write_text("first.txt", "hello")
         for i in range(400):

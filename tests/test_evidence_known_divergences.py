@@ -1,13 +1,13 @@
-"""Known-divergence registry and classifier (parity/known_divergences.py + .yaml)."""
+"""Known-divergence registry and classifier (parity/quirks/registry.py + .yaml)."""
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from parity import known_divergences as kdmod
-from parity.evidence_errors import EvidenceUsageError, RegistryError
-from parity.known_divergences import classify, kds_for_case, kds_for_tap, load_registry
+from parity.quirks import registry as kdmod
+from parity.evidence.errors import EvidenceUsageError, RegistryError
+from parity.quirks.registry import classify, kds_for_case, kds_for_tap, load_registry
 
 BASE = "-default_F 100 -cell 100 100 100 90 90 90 -lambda 1.0 -N 5 -distance 100 -pixel 0.1 -detpixels 256"
 

@@ -15,9 +15,11 @@ import typer
 from typer.testing import CliRunner
 
 from cli import fixplan as fixplan_cli
-from parity import fixplan_render, ledger, provenance
-from parity.bundle import load_manifest, open_bundle
-from parity.evidence_errors import ClockError, LedgerCorruptError, UnknownBundleError
+from parity.evidence import fixplan_render
+from parity.evidence import ledger
+from parity.evidence import provenance
+from parity.evidence.bundle import load_manifest, open_bundle
+from parity.evidence.errors import ClockError, LedgerCorruptError, UnknownBundleError
 
 T0 = dt.datetime(2025, 10, 10, 5, 37, 11, tzinfo=dt.timezone.utc)
 
@@ -126,7 +128,7 @@ def test_failed_write_leaves_the_ledger_byte_identical(roots, clock, monkeypatch
     def broken_replace(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("parity.bundle_atomic.os.replace", broken_replace)
+    monkeypatch.setattr("parity.evidence.atomic.os.replace", broken_replace)
     with pytest.raises(OSError):
         ledger.record_attempt(path, "C-PARITY-001", bundle_ids=[bid], result="failed", note="x", reports_root=reports)
     assert path.read_bytes() == before
@@ -135,7 +137,8 @@ def test_failed_write_leaves_the_ledger_byte_identical(roots, clock, monkeypatch
 
 _KILL_CHILD = textwrap.dedent("""
     import os, sys, time
-    from parity import bundle_atomic, ledger
+    from parity.evidence import atomic as bundle_atomic
+    from parity.evidence import ledger
     real = os.replace
     def slow_replace(src, dst):
         print("READY", flush=True)
@@ -165,7 +168,7 @@ def test_sigkill_while_writing_leaves_the_ledger_byte_identical(roots):
 
 _CONCURRENT_CHILD = textwrap.dedent("""
     import sys, time
-    from parity import ledger
+    from parity.evidence import ledger
     while time.time() < float(sys.argv[4]):
         pass
     for _ in range(5):

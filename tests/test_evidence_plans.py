@@ -1,4 +1,4 @@
-"""Phased plans: build from the CLI, evidence rules, status across plans, archive (parity/plans.py)."""
+"""Phased plans: build from the CLI, evidence rules, status across plans, archive (parity/evidence/plans.py)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,9 +9,10 @@ import yaml
 from typer.testing import CliRunner
 
 from cli import plan as plan_cli
-from parity import plans, provenance
-from parity.bundle import open_bundle
-from parity.evidence_errors import EvidenceUsageError, PlanFileError, UnknownBundleError
+from parity.evidence import plans
+from parity.evidence import provenance
+from parity.evidence.bundle import open_bundle
+from parity.evidence.errors import EvidenceUsageError, PlanFileError, UnknownBundleError
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Provenance: repo root, root-relative paths, hashes, git state, versions (parity/provenance.py)."""
+"""Provenance: repo root, root-relative paths, hashes, git state, versions (parity/evidence/provenance.py)."""
 from __future__ import annotations
 
 import hashlib
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from parity import provenance
-from parity.evidence_errors import ProvenanceError
+from parity.evidence import provenance
+from parity.evidence.errors import ProvenanceError
 
 
 def test_repo_root_is_the_project_root_whatever_the_cwd(repo_root, tmp_path, monkeypatch):
@@ -22,7 +22,7 @@ def test_repo_root_is_the_project_root_whatever_the_cwd(repo_root, tmp_path, mon
 
 
 def test_relpath_inside_outside_and_relative(repo_root, tmp_path, monkeypatch):
-    assert provenance.relpath_from_root(repo_root / "parity" / "bundle.py") == "parity/bundle.py"
+    assert provenance.relpath_from_root(repo_root / "parity" / "evidence" / "bundle.py") == "parity/evidence/bundle.py"
     assert provenance.relpath_from_root(repo_root) == "."
     outside = tmp_path / "data" / "P1.hkl"
     assert provenance.relpath_from_root(outside) == "external:P1.hkl"
@@ -114,7 +114,7 @@ def _leaves(obj):
 
 
 def test_collect_provenance_does_not_import_torch():
-    code = ("import sys, json; from parity.provenance import collect_provenance; p = collect_provenance(); "
+    code = ("import sys, json; from parity.evidence.provenance import collect_provenance; p = collect_provenance(); "
             "print(json.dumps({'torch_imported': 'torch' in sys.modules, 'torch': p['torch']}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     result = json.loads(out.stdout)

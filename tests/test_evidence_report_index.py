@@ -13,9 +13,9 @@ import typer
 from typer.testing import CliRunner
 
 from cli import report as report_cli
-from parity.bundle import list_bundles, open_bundle
-from parity.known_divergences import classify
-from parity.report_index import write_index
+from parity.evidence.bundle import list_bundles, open_bundle
+from parity.quirks.registry import classify
+from parity.evidence.report_index import write_index
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

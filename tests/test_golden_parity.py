@@ -12,9 +12,9 @@ import json
 import numpy as np
 import pytest
 
-from parity.cases import iter_runs
-from parity.golden import judge
-from parity.runners.inprocess import run_case_dir
+from parity.matrix.cases import iter_runs
+from parity.matrix.golden import judge
+from parity.ports.inprocess import run_case_dir
 
 GOLDEN_RUNS = [r for r in iter_runs() if r.golden_dir is not None]
 

@@ -1,4 +1,4 @@
-"""The case matrix loader (parity/cases.py) on the real tests/parity_cases.yaml and on bad copies."""
+"""The case matrix loader (parity/matrix/cases.py) on the real tests/parity_cases.yaml and on bad copies."""
 from __future__ import annotations
 
 import shlex
@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from conftest import GOLDEN_DIR, golden_case_ids, golden_meta
-from parity.cases import CASES_PATH, find_run, iter_runs, load_cases, parse_cases
+from parity.matrix.cases import CASES_PATH, find_run, iter_runs, load_cases, parse_cases
 from parity.errors import ParityInputError, ParityUsageError
-from parity.registry import load_registry
+from parity.matrix.registry import load_registry
 
 PERF = {
     "perf-spec-1024": "-default_F 100 -cell 100 100 100 90 90 90 -lambda 6.2 -N 5 -distance 100 -detpixels 1024"

@@ -1,4 +1,4 @@
-"""``pwb matrix run|lint|list`` (cli/matrix.py, parity/matrix.py) with fake C binaries; no run is silently skipped.
+"""``pwb matrix run|lint|list`` (cli/matrix.py, parity/matrix/run.py) with fake C binaries; no run is silently skipped.
 
 Exit codes: run 0 all judged verdicts passed / 1 a verdict failed or errored / 2 no run matches
 -k / 5 NB_C_BIN is not an executable file; lint 0 clean / 1 findings / 2 unknown --base.
@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 
 from cli import matrix as matrix_cli
 from conftest import GOLDEN_DIR, make_fake
-from parity.cases import CASES_PATH, parse_cases
-from parity.matrix import run_one
-from parity.registry import REGISTRY_PATH, load_registry
+from parity.matrix.cases import CASES_PATH, parse_cases
+from parity.matrix.run import run_one
+from parity.matrix.registry import REGISTRY_PATH, load_registry
 
 RUNNER = CliRunner()
 WIDE = {"COLUMNS": "220"}

@@ -1,4 +1,4 @@
-"""``pwb matrix lint`` (parity/matrix_lint.py) and the only-tighten rule over the registry's git history."""
+"""``pwb matrix lint`` (parity/matrix/lint.py) and the only-tighten rule over the registry's git history."""
 from __future__ import annotations
 
 import subprocess
@@ -6,10 +6,10 @@ import subprocess
 import pytest
 import yaml
 
-from parity import matrix_lint
-from parity.cases import CASES_PATH
-from parity.registry import REGISTRY_PATH, check_not_looser, load_registry_text, registry_history
-from parity.registry import GitUnavailable
+from parity.matrix import lint as matrix_lint
+from parity.matrix.cases import CASES_PATH
+from parity.matrix.registry import REGISTRY_PATH, check_not_looser, load_registry_text, registry_history
+from parity.matrix.registry import GitUnavailable
 
 
 def _copies(tmp_path, *, registry_edit=None, cases_edit=None):

@@ -6,8 +6,8 @@ import importlib
 
 import pytest
 
-MODULES = ["parity.roi", "parity.images", "parity.metrics", "parity.peaks", "parity.match",
-           "parity.peak_table", "parity.plateau", "parity.pick"]
+MODULES = ["parity.images.roi", "parity.images.io", "parity.images.metrics", "parity.images.peaks", "parity.images.match",
+           "parity.images.peak_table", "parity.images.plateau", "parity.images.pick"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,4 +1,4 @@
-"""parity.images: readers (raw float32, npy, SMV), the C's shape rule, input checks, atomic writes."""
+"""parity.images.io: readers (raw float32, npy, SMV), the C's shape rule, input checks, atomic writes."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ import pytest
 
 from conftest import GOLDEN_DIR, golden_case_ids, golden_meta
 from parity.errors import ParityInputError, ParityShapeError, ParityUsageError
-from parity.images import (check_image, read_image, read_pair, shape_from_nanobragg_args, write_json_atomic,
+from parity.images.io import (check_image, read_image, read_pair, shape_from_nanobragg_args, write_json_atomic,
                            write_output_atomic)
 
 RNG = np.random.default_rng(20261122)

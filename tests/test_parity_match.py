@@ -1,4 +1,4 @@
-"""parity.match: Hungarian matching with a gate, fixed denominator; golden self and roll checks."""
+"""parity.images.match: Hungarian matching with a gate, fixed denominator; golden self and roll checks."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,11 +7,11 @@ from scipy.optimize import linear_sum_assignment
 
 from conftest import GOLDEN_DIR
 from parity.errors import ParityUsageError
-from parity.images import read_image
-from parity.match import DENOMINATOR_RULE, match_peaks
-from parity.metrics import NotAvailable, compare_images
-from parity.peak_table import compare_peaks
-from parity.peaks import find_peaks
+from parity.images.io import read_image
+from parity.images.match import DENOMINATOR_RULE, match_peaks
+from parity.images.metrics import NotAvailable, compare_images
+from parity.images.peak_table import compare_peaks
+from parity.images.peaks import find_peaks
 
 RNG = np.random.default_rng(3331877153)
 GOLDEN_CASES = ["at012_simple_cubic", "at012_triclinic_P1", "feat_nonsquare_detector"]

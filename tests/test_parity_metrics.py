@@ -1,4 +1,4 @@
-"""parity.metrics: definitions, n/a cases, refusal of NaN/Inf, sum_ratio direction, argmax ties, ROI."""
+"""parity.images.metrics: definitions, n/a cases, refusal of NaN/Inf, sum_ratio direction, argmax ties, ROI."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,9 +6,9 @@ import pytest
 
 from conftest import GOLDEN_DIR, golden_meta
 from parity.errors import ParityInputError, ParityShapeError, ParityUsageError
-from parity.images import read_image
-from parity.metrics import (METRICS_VERSION, NotAvailable, argmax_tie_match, compare_images, is_available)
-from parity.roi import Roi
+from parity.images.io import read_image
+from parity.images.metrics import (METRICS_VERSION, NotAvailable, argmax_tie_match, compare_images, is_available)
+from parity.images.roi import Roi
 
 RNG = np.random.default_rng(3331877153)
 

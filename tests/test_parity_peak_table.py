@@ -1,4 +1,4 @@
-"""parity.peak_table (table, summary, CSV) and parity.overlay (PNG) on real C images."""
+"""parity.images.peak_table (table, summary, CSV) and parity.images.overlay (PNG) on real C images."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,11 +7,11 @@ import pytest
 
 from conftest import GOLDEN_DIR
 from parity.errors import ParityUsageError
-from parity.images import read_image
-from parity.metrics import compare_images
-from parity.overlay import overlay_title, render_overlay, write_overlay
-from parity.peak_table import TABLE_COLUMNS, compare_peaks, write_peak_csv
-from parity.roi import Roi
+from parity.images.io import read_image
+from parity.images.metrics import compare_images
+from parity.images.overlay import overlay_title, render_overlay, write_overlay
+from parity.images.peak_table import TABLE_COLUMNS, compare_peaks, write_peak_csv
+from parity.images.roi import Roi
 
 SUMMARY_KEYS = {"n_ref", "n_cand", "n_matched", "matched_fraction", "denominator", "median_dist_px",
                 "p90_dist_px", "max_dist_px", "intensity_ratio_rms"}

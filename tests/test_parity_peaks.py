@@ -1,4 +1,4 @@
-"""parity.peaks.find_peaks: threshold, plateau tolerance, true NMS disk, sub-pixel, edge cases."""
+"""parity.images.peaks.find_peaks: threshold, plateau tolerance, true NMS disk, sub-pixel, edge cases."""
 from __future__ import annotations
 
 import time
@@ -9,9 +9,9 @@ from scipy import ndimage
 
 from conftest import GOLDEN_DIR, golden_meta
 from parity.errors import ParityInputError, ParityUsageError
-from parity.images import read_image
-from parity.match import match_peaks
-from parity.peaks import find_peaks
+from parity.images.io import read_image
+from parity.images.match import match_peaks
+from parity.images.peaks import find_peaks
 
 RNG = np.random.default_rng(3331877153)
 

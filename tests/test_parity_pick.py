@@ -1,4 +1,4 @@
-"""parity.pick: roles and reasons of the pixels worth tracing, always (slow, fast)."""
+"""parity.images.pick: roles and reasons of the pixels worth tracing, always (slow, fast)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,9 +6,9 @@ import pytest
 
 from conftest import GOLDEN_DIR, golden_meta
 from parity.errors import ParityShapeError, ParityUsageError
-from parity.images import read_image
-from parity.peaks import find_peaks
-from parity.pick import ROLES, pick_pixels
+from parity.images.io import read_image
+from parity.images.peaks import find_peaks
+from parity.images.pick import ROLES, pick_pixels
 
 
 def golden(case: str) -> np.ndarray:

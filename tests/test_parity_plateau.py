@@ -1,4 +1,4 @@
-"""parity.plateau: unique float32 values in a pinned ROI (the float32 fragmentation measure)."""
+"""parity.images.plateau: unique float32 values in a pinned ROI (the float32 fragmentation measure)."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,10 +7,10 @@ import pytest
 
 from conftest import GOLDEN_DIR
 from parity.errors import ParityInputError, ParityShapeError, ParityUsageError
-from parity.images import read_image
-from parity.plateau import (PLATEAU_VERSION, default_plateau_roi, plateau_metric, write_plateau_csv,
+from parity.images.io import read_image
+from parity.images.plateau import (PLATEAU_VERSION, default_plateau_roi, plateau_metric, write_plateau_csv,
                             write_plateau_png)
-from parity.roi import Roi
+from parity.images.roi import Roi
 
 RNG = np.random.default_rng(3331877153)
 

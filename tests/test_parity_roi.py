@@ -1,4 +1,4 @@
-"""parity.roi: one convention (half-open, slow/fast) and the C's inclusive -roi xmin xmax ymin ymax."""
+"""parity.images.roi: one convention (half-open, slow/fast) and the C's inclusive -roi xmin xmax ymin ymax."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +6,8 @@ import pytest
 
 from conftest import GOLDEN_DIR, golden_meta
 from parity.errors import ParityUsageError
-from parity.images import read_image
-from parity.roi import Roi, roi_from_nanobragg_args
+from parity.images.io import read_image
+from parity.images.roi import Roi, roi_from_nanobragg_args
 
 
 def test_c_inclusive_to_half_open():

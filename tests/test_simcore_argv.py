@@ -5,10 +5,10 @@ import math
 
 import pytest
 
-from simcore.argv import parse_argv
+from simcore.argv.parse import parse_argv
 from simcore.errors import SimcoreUsageError
-from simcore.flags import C_PATTERNS, matching_patterns
-from simcore.setup import build_setup
+from simcore.argv.flags import C_PATTERNS, matching_patterns
+from simcore.setup.sequence import build_setup
 
 CELL = ["-cell", "100", "100", "100", "90", "90", "90", "-default_F", "1"]
 
@@ -88,7 +88,7 @@ def test_refused(argv):
 
 
 def test_every_pattern_has_a_handler():
-    from simcore import argv_handlers
+    from simcore.argv import handlers as argv_handlers
 
     for pat in C_PATTERNS:
         assert hasattr(argv_handlers, "h_" + pat.handler), pat.text

@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 
 from conftest import golden_meta
-from simcore.cfmt import c_atof, c_atoi, c_cast_uint8, c_cast_uint16, c_g, scanf_double, scanf_int
+from simcore.io.cfmt import c_atof, c_atoi, c_cast_uint8, c_cast_uint16, c_g, scanf_double, scanf_int
 from simcore.errors import SimcoreInputError, SimcoreUsageError
-from simcore.hklio import fdump_bytes, read_fdump, read_hkl, write_fdump
-from simcore.noise import roi_bounds
-from simcore.pgm import pgm_bytes, pgm_image, pgm_scale_rule, write_pgm
-from simcore.smv import (SmvHeader, ingest_headers, int_image, intfile_scale_rule, read_smv,
+from simcore.io.hkl import fdump_bytes, read_fdump, read_hkl, write_fdump
+from simcore.noise.poisson import roi_bounds
+from simcore.io.pgm import pgm_bytes, pgm_image, pgm_scale_rule, write_pgm
+from simcore.io.smv import (SmvHeader, ingest_headers, int_image, intfile_scale_rule, read_smv,
                          rendered_max_I, smv_bytes, value_of, write_smv)
-from simcore.sourcefile import read_source_file
+from simcore.io.sourcefile import read_source_file
 
 C_BIN = os.environ.get("NB_C_BIN")
 DATA = Path(__file__).parent / "data" / "simcore"

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from parity.runners.inprocess import run_case_dir
+from parity.ports.inprocess import run_case_dir
 
 CASE = Path(__file__).parent / "c_cases" / "c_mask_img_roi"
 

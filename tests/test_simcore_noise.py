@@ -1,4 +1,4 @@
-"""simcore.noise: the C noise pass, byte for byte against the golden noise images."""
+"""simcore.noise.poisson: the C noise pass, byte for byte against the golden noise images."""
 from __future__ import annotations
 
 import re
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from conftest import golden_meta
-from simcore.noise import noise_image, poisson_deviates, roi_bounds
-from simcore.rng import CLong, CRandom, poidev, ran1, seed_from_cli
-from simcore.smv import SmvHeader, read_smv, smv_bytes
+from simcore.noise.poisson import noise_image, poisson_deviates, roi_bounds
+from simcore.noise.rng import CLong, CRandom, poidev, ran1, seed_from_cli
+from simcore.io.smv import SmvHeader, read_smv, smv_bytes
 
 
 def _float_image(golden_dir, case):

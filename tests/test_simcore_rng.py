@@ -1,4 +1,4 @@
-"""simcore.rng: NR generators and setup-time draws against the C's golden evidence."""
+"""simcore.noise.rng: NR generators and setup-time draws against the C's golden evidence."""
 from __future__ import annotations
 
 import math
@@ -9,10 +9,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from simcore.rng import (AM, IM, RNMX, CLong, CRandom, CSeeds, f32, gammln, gaussdev,
+from simcore.noise.rng import (AM, IM, RNMX, CLong, CRandom, CSeeds, f32, gammln, gaussdev,
                          mosaic_domain_umats, mosaic_rotation_umat, poidev, powf, ran1,
                          random_misset_angles, seed_from_cli, setup_draws, umat2misset)
-from simcore.smv import RTD
+from simcore.io.smv import RTD
 
 C_BIN = os.environ.get("NB_C_BIN")
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from conftest import GOLDEN_DIR
 from simcore import taps
-from simcore.render import render
+from simcore.kernel.render import render
 
 
 def _args(case):

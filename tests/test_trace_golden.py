@@ -5,7 +5,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
-from parity.cases import find_run
+from parity.matrix.cases import find_run
 
 runner = CliRunner()
 
@@ -20,7 +20,7 @@ PIXELS = [("at004_mosflm", 247, 247), ("feat_phistep", 132, 140), ("feat_mosaic_
 def _pixel(run, s, f):
     if s is not None:
         return s, f
-    from parity.trace_sweep import traced_pixels
+    from parity.matrix.trace_sweep import traced_pixels
 
     return traced_pixels(run)[0]
 

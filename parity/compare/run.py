@@ -1,0 +1,193 @@
+"""nb-compare: run the C program and simcore on the same ARGS and compare their float images.
+
+The contract is docs/nb-compare.md (AT-TOOLS-001 with its gaps closed). Two steps, so nothing is
+written before every argument, input file and binary has been checked:
+
+    plan = plan_compare(CompareOptions(args=("-default_F", "100", ...)))   # usage 1 / I/O 5
+    result = execute_compare(plan)                                          # runs, writes outdir
+    result.exit_code, result.summary["correlation"], result.outdir
+
+Exit codes (``EXIT_*``): 0 success · 1 usage error · 2 a runner failed (non-zero exit, timeout or
+no float image; both runners always run and both stdout/stderr files are kept) · 3 correlation
+below ``threshold`` (or n/a: a constant image) · 4 shape mismatch without ``resample`` · 5 I/O or
+parse error (missing binary or input file, unparseable ARGS, unreadable image).
+``plan_compare`` raises ParityUsageError (→ 1) or ParityInputError (→ 5); ``execute_compare``
+returns codes 0, 2, 3, 4, 5 as results, with summary.json written in every case.
+
+Runner arguments: each runner gets the user's ARGS unchanged except that input files are copied
+into its own fresh temporary directory and renamed there, other output files are kept inside it,
+and our ``-floatfile`` replaces the caller's (see :mod:`parity.ports.argfiles`). No ``-nonoise``
+or ``-nopgm`` is added: the argv stays what the user asked, and the extra default files are written
+in the throw-away directory. simcore additionally gets ``-dtype``/``-device`` when they are given.
+The argv each runner was given is recorded in summary.json (``argv_c``, ``argv_py``).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from parity.errors import ParityInputError, ParityUsageError
+from parity.ports.argfiles import input_files
+from parity.ports.process import (Runner, RunResult, preflight, resolve_c_runner,
+                                              resolve_py_runner, run_isolated)
+
+__all__ = ["CompareOptions", "ComparePlan", "CompareResult", "plan_compare", "execute_compare",
+           "EXIT_OK", "EXIT_USAGE", "EXIT_RUNNER", "EXIT_THRESHOLD", "EXIT_SHAPE", "EXIT_IO", "STATUS_BY_EXIT"]
+
+EXIT_OK, EXIT_USAGE, EXIT_RUNNER, EXIT_THRESHOLD, EXIT_SHAPE, EXIT_IO = 0, 1, 2, 3, 4, 5
+STATUS_BY_EXIT = {EXIT_OK: "passed", EXIT_USAGE: "usage_error", EXIT_RUNNER: "runner_failed",
+                  EXIT_THRESHOLD: "below_threshold", EXIT_SHAPE: "shape_mismatch", EXIT_IO: "io_error"}
+DEFAULT_THRESHOLD = 0.95        # AT-TOOLS-001's default; parity gates use the registry (pwb matrix)
+DEFAULT_PNG_PERCENTILE = 99.5
+SIMCORE_DEFAULT_DTYPE = "float32"
+
+
+@dataclass(frozen=True)
+class CompareOptions:
+    """Everything nb-compare was asked for (CLI options map one to one)."""
+
+    args: tuple[str, ...]
+    outdir: Path | None = None
+    roi: tuple[int, int, int, int] | None = None      # C inclusive: xmin xmax ymin ymax (x = fast)
+    threshold: float = DEFAULT_THRESHOLD
+    resample: bool = False
+    png_percentile: float = DEFAULT_PNG_PERCENTILE
+    save_diff: bool = False
+    c_bin: str | None = None
+    py_bin: str | None = None
+    dtype: str | None = None
+    device: str | None = None
+    timeout_s: float | None = None
+    base: Path | None = None                           # relative input paths in ARGS; default cwd
+    case: str | None = None                            # matrix run id, when ARGS came from the matrix
+
+
+@dataclass(frozen=True)
+class ComparePlan:
+    """Validated options, preflighted runners, input files and the shape the ARGS imply."""
+
+    options: CompareOptions
+    args: tuple[str, ...]
+    base: Path
+    c: Runner
+    py: Runner
+    inputs: tuple[Path, ...]
+    expected_shape: tuple[int, int] | None
+
+    @property
+    def dtype(self) -> str | None:
+        return self.options.dtype or (SIMCORE_DEFAULT_DTYPE if self.py.source.startswith("default") else None)
+
+    @property
+    def device(self) -> str:
+        return self.options.device or "cpu"
+
+
+@dataclass
+class CompareResult:
+    """Outcome of :func:`execute_compare`; ``summary`` is what summary.json holds."""
+
+    exit_code: int
+    outdir: Path
+    summary: dict
+    c_run: RunResult | None = None
+    py_run: RunResult | None = None
+    c_image: np.ndarray | None = None
+    py_image: np.ndarray | None = None         # resampled to the C shape when --resample was used
+    notes: list[str] = field(default_factory=list)
+    details: dict = field(default_factory=dict)  # shapes, metrics, peaks, PNG scales (filled by judge_runs)
+
+    @property
+    def status(self) -> str:
+        return STATUS_BY_EXIT[self.exit_code]
+
+
+def _validate_options(o: CompareOptions) -> None:
+    if not o.args:
+        raise ParityUsageError("no nanoBragg arguments: give them after '--'")
+    if not -1.0 <= float(o.threshold) <= 1.0:
+        raise ParityUsageError(f"--threshold must be in [-1, 1], got {o.threshold}")
+    if not 0.0 < float(o.png_percentile) <= 100.0:
+        raise ParityUsageError(f"--png-scale must be a percentile in (0, 100], got {o.png_percentile}")
+    if o.timeout_s is not None and not float(o.timeout_s) > 0:
+        raise ParityUsageError(f"--timeout must be > 0 s, got {o.timeout_s}")
+    if o.dtype is not None and o.dtype not in ("float32", "float64"):
+        raise ParityUsageError(f"--dtype must be float32 or float64, got {o.dtype!r}")
+    if o.device is not None and o.device not in ("cpu", "cuda") and not str(o.device).startswith("cuda:"):
+        raise ParityUsageError(f"--device must be cpu or cuda[:N], got {o.device!r}")
+
+
+def _expected_shape(args: tuple[str, ...]) -> tuple[int, int] | None:
+    from parity.images.io import shape_from_nanobragg_args
+
+    if any(a in ("-img", "-mask") for a in args):
+        return None        # the size comes from the image header; taken from the runner's output
+    try:
+        return shape_from_nanobragg_args(list(args))
+    except ParityUsageError as exc:
+        raise ParityInputError(f"cannot parse ARGS: {exc}") from None
+
+
+def plan_compare(options: CompareOptions) -> ComparePlan:
+    """Check everything before anything runs or is written (usage → ParityUsageError, I/O → ParityInputError)."""
+    from parity.images.roi import Roi
+
+    _validate_options(options)
+    args = tuple(str(a) for a in options.args)
+    base = Path(options.base) if options.base is not None else Path.cwd()
+    expected = _expected_shape(args)
+    if options.roi is not None:
+        roi = Roi.from_c_inclusive(*options.roi)
+        if expected is not None:
+            roi.check_within(expected)
+    if options.outdir is not None:
+        from parity.compare.outdir import check_outdir_free
+
+        check_outdir_free(options.outdir)
+    inputs = tuple(input_files(args, base=base))
+    c = preflight(resolve_c_runner(options.c_bin))
+    py = preflight(resolve_py_runner(options.py_bin, dtype=options.dtype, device=options.device))
+    return ComparePlan(options=options, args=args, base=base, c=c, py=py, inputs=inputs, expected_shape=expected)
+
+
+def _write_text(outdir: Path, name: str, text: str) -> None:
+    from parity.images.io import write_output_atomic
+
+    write_output_atomic(outdir / name, text)
+
+
+def execute_compare(plan: ComparePlan, *, cwd: str | os.PathLike | None = None) -> CompareResult:
+    """Run C then Python (each in a fresh temp dir), compare, and write every output file.
+
+    Returns a CompareResult whose ``exit_code`` follows the module table; summary.json is written
+    for every outcome. Only a failure to create the output directory raises.
+    """
+    from parity.evidence import provenance
+    from parity.compare.outdir import claim_outdir
+
+    o = plan.options
+    outdir = claim_outdir(o.outdir, args=plan.args, now=provenance.utc_now(), cwd=cwd)
+    runs: dict[str, RunResult] = {}
+    for side, runner in (("c", plan.c), ("py", plan.py)):
+        run = run_isolated(runner, plan.args, base=plan.base, float_dest=outdir / f"{side}_float.bin",
+                           timeout_s=o.timeout_s)
+        _write_text(outdir, f"{side}_stdout.txt", run.stdout)
+        _write_text(outdir, f"{side}_stderr.txt", run.stderr)
+        runs[side] = run
+    result = CompareResult(exit_code=EXIT_OK, outdir=outdir, summary={}, c_run=runs["c"], py_run=runs["py"])
+    try:
+        from parity.compare.judge import judge_runs
+
+        judge_runs(plan, result)
+    except (ParityUsageError, ParityInputError) as exc:   # ParityShapeError is an input error (4)
+        result.exit_code = EXIT_USAGE if isinstance(exc, ParityUsageError) else int(exc.exit_code)
+        result.notes.append(str(exc))
+    from parity.compare.summary import build_summary
+    from parity.images.io import write_json_atomic
+
+    result.summary = build_summary(plan, result)
+    write_json_atomic(outdir / "summary.json", result.summary)
+    return result

@@ -1,0 +1,166 @@
+"""Overlay PNG: reference | candidate (one shared log colour scale) | difference (symmetric scale),
+with matched, missing and extra peaks marked and counted in the legend.
+
+Images wider than ~500 px are shrunk for drawing by keeping each block's largest-magnitude value, so
+one-pixel peaks and differences stay visible; peak markers use the exact positions.
+
+matplotlib is imported lazily and only through its object API with the Agg canvas, so no global
+backend state is touched. Axes are pixel indices: fast to the right, slow downwards.
+"""
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Mapping, Optional
+
+import numpy as np
+
+from parity.images.io import check_image, check_same_shape, write_output_atomic
+from parity.images.metrics import ImageMetrics, is_available
+from parity.images.peak_table import PeakComparison
+from parity.images.roi import Roi
+
+__all__ = ["render_overlay", "write_overlay", "overlay_title"]
+
+_PANEL_PX = 500   # images larger than this are shrunk by block extremes before drawing
+# marker colours absent from viridis and RdBu, each drawn over a black halo so it shows on any pixel
+_MATCHED = dict(marker="o", facecolors="none", edgecolors="cyan", s=110, linewidths=1.4)
+_MISSING = dict(marker="x", c="red", s=90, linewidths=2.0)
+_EXTRA = dict(marker="+", c="magenta", s=120, linewidths=2.0)
+
+
+def _fmt(value: object, spec: str) -> str:
+    return format(value, spec) if is_available(value) and not isinstance(value, str) else "n/a"
+
+
+def overlay_title(*, case: Optional[str] = None, metrics: ImageMetrics | Mapping | None = None,
+                  comparison: PeakComparison | None = None) -> str:
+    """One-line title: case, correlation, sum ratio (cand/ref), max |Δ| and the matched count."""
+    parts = [case] if case else []
+    if metrics is not None:
+        get = metrics.get if isinstance(metrics, Mapping) else (lambda k: getattr(metrics, k))
+        parts.append(f"corr {_fmt(get('correlation'), '.6f')}  sum cand/ref {_fmt(get('sum_ratio'), '.5f')}"
+                     f"  max|Δ| {_fmt(get('max_abs_diff'), '.4g')}")
+    if comparison is not None:
+        m = comparison.match
+        parts.append(f"matched {m.n_matched}/{m.denominator} ref peaks within {m.gate_px:g} px")
+    return "  |  ".join(parts)
+
+
+def _log_norm(images: list[np.ndarray]):
+    from matplotlib.colors import LogNorm, Normalize
+
+    vmax = max(float(im.max()) for im in images)
+    positive = np.concatenate([im[im > 0].ravel() for im in images])
+    if vmax <= 0 or positive.size == 0:
+        return Normalize(vmin=min(float(im.min()) for im in images), vmax=vmax if vmax > 0 else 1.0), "linear"
+    vmin = max(float(np.percentile(positive, 1)), vmax * 1e-6)
+    if vmin >= vmax:
+        vmin = vmax / 10.0
+    return LogNorm(vmin=vmin, vmax=vmax, clip=True), "log"
+
+
+def _block_extreme(image: np.ndarray, factor: int) -> np.ndarray:
+    """Shrink by ``factor`` keeping, in each factor x factor block, the value of largest magnitude, so
+    single-pixel peaks and differences stay visible on a panel smaller than the image."""
+    if factor <= 1:
+        return image
+    n_slow, n_fast = image.shape
+    pad = ((0, -n_slow % factor), (0, -n_fast % factor))
+    padded = np.pad(image, pad)
+    blocks = padded.reshape(padded.shape[0] // factor, factor, padded.shape[1] // factor, factor)
+    blocks = blocks.transpose(0, 2, 1, 3).reshape(blocks.shape[0], blocks.shape[2], factor * factor)
+    pick = np.abs(blocks).argmax(axis=-1)
+    return np.take_along_axis(blocks, pick[..., None], axis=-1)[..., 0]
+
+
+def _diff_norm(diff: np.ndarray):
+    """Symmetric log scale: ± max|Δ| at the ends, linear within the median nonzero |Δ|, so both the
+    typical and the largest differences show."""
+    from matplotlib.colors import SymLogNorm
+
+    magnitude = np.abs(diff)
+    vmax = float(magnitude.max()) or 1.0
+    nonzero = magnitude[magnitude > 0]
+    linthresh = float(np.median(nonzero)) if nonzero.size else vmax
+    return SymLogNorm(linthresh=max(linthresh, vmax * 1e-6), vmin=-vmax, vmax=vmax)
+
+
+def render_overlay(ref: np.ndarray, cand: np.ndarray, comparison: PeakComparison | None = None, *,
+                   title: str = "", roi: Roi | None = None, dpi: int = 100) -> bytes:
+    """The overlay as PNG bytes. ``roi`` (or the comparison's ROI) limits what is shown."""
+    from matplotlib import colormaps
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    ref = check_image(ref, name="reference")
+    cand = check_image(cand, name="candidate")
+    check_same_shape(ref, cand)
+    if roi is None:
+        roi = comparison.roi if comparison is not None else Roi.full(ref.shape)
+    roi.check_within(ref.shape)
+    r, c = ref[roi.slices].astype(np.float64), cand[roi.slices].astype(np.float64)
+    diff = c - r
+    factor = max(1, int(np.ceil(max(r.shape) / _PANEL_PX)))
+    r, c, diff = (_block_extreme(x, factor) for x in (r, c, diff))
+    extent = (roi.fast_start - 0.5, roi.fast_stop - 0.5, roi.slow_stop - 0.5, roi.slow_start - 0.5)
+
+    fig = Figure(figsize=(16, 5.6), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 3, sharex=True, sharey=True)
+    base = colormaps["viridis"]
+    cmap = base.with_extremes(bad=base(0.0))      # pixels <= 0 (masked on a log scale) show as the lowest colour
+    norm, scale = _log_norm([r, c])
+    im_ref = axes[0].imshow(np.ma.masked_less_equal(r, 0) if scale == "log" else r, cmap=cmap, norm=norm,
+                            extent=extent, interpolation="nearest")
+    axes[1].imshow(np.ma.masked_less_equal(c, 0) if scale == "log" else c, cmap=cmap, norm=norm,
+                   extent=extent, interpolation="nearest")
+    fig.colorbar(im_ref, ax=axes[:2], shrink=0.85, label=f"intensity ({scale} scale, shared)")
+    im_diff = axes[2].imshow(diff, cmap="RdBu_r", extent=extent, interpolation="nearest", norm=_diff_norm(diff))
+    fig.colorbar(im_diff, ax=axes[2], shrink=0.85, label="cand − ref (symmetric log scale)")
+    axes[0].set_title("reference")
+    axes[1].set_title("candidate")
+    axes[2].set_title("difference cand − ref")
+    for ax in axes:
+        ax.set_xlabel("fast (px)")
+    axes[0].set_ylabel("slow (px)")
+    if comparison is not None:
+        _mark_peaks(fig, axes, comparison)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _mark_peaks(fig, axes, comparison: PeakComparison) -> None:
+    from matplotlib.patheffects import withStroke
+
+    halo = [withStroke(linewidth=3.5, foreground="black")]
+    rp, cp, m = comparison.ref_peaks, comparison.cand_peaks, comparison.match
+    ref_m, cand_m = m.pairs[:, 0], m.pairs[:, 1]
+    handles = [
+        axes[0].scatter(rp.fast_px[ref_m], rp.slow_px[ref_m], label=f"matched ({m.n_matched})",
+                        path_effects=halo, **_MATCHED),
+        axes[0].scatter(rp.fast_px[m.missing], rp.slow_px[m.missing],
+                        label=f"missing: reference only ({len(m.missing)})", path_effects=halo, **_MISSING),
+        axes[1].scatter(cp.fast_px[m.extra], cp.slow_px[m.extra],
+                        label=f"extra: candidate only ({len(m.extra)})", path_effects=halo, **_EXTRA),
+    ]
+    axes[1].scatter(cp.fast_px[cand_m], cp.slow_px[cand_m], path_effects=halo, **_MATCHED)
+    axes[2].scatter(rp.fast_px[m.missing], rp.slow_px[m.missing], path_effects=halo, **_MISSING)
+    axes[2].scatter(cp.fast_px[m.extra], cp.slow_px[m.extra], path_effects=halo, **_EXTRA)
+    fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False,
+               title=f"peaks: top {m.denominator} reference, {m.n_cand} candidate; gate {m.gate_px:g} px")
+
+
+def write_overlay(path: str | os.PathLike, ref: np.ndarray, cand: np.ndarray,
+                  comparison: PeakComparison | None = None, *, case: Optional[str] = None,
+                  metrics: ImageMetrics | Mapping | None = None, roi: Roi | None = None,
+                  overwrite: bool = False) -> Path:
+    """Render the overlay with a title built from ``case``/``metrics``/``comparison`` and write the
+    PNG atomically (an existing file only with ``overwrite``)."""
+    title = overlay_title(case=case, metrics=metrics, comparison=comparison)
+    png = render_overlay(ref, cand, comparison, title=title, roi=roi)
+    return write_output_atomic(path, png, overwrite=overwrite)

@@ -1,0 +1,138 @@
+"""The threshold registry (parity/thresholds.yaml): the one place parity thresholds live.
+
+Each case id maps to a threshold class tied to a spec reference. ``check_not_looser`` is the
+lint rule: comparing two registry versions, any value that moved in the loose direction is an
+error (peer lesson §6 row 7: six of nine tests had been loosened silently).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from parity.errors import ParityInputError, ParityUsageError
+
+REGISTRY_PATH = Path(__file__).with_name("thresholds.yaml")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    klass: str
+    spec: str
+    corr_min: float
+    sum_ratio_tol: float
+    rel_err_max: float
+    rel_floor: float
+    argmax_tie_rel: float
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def load_registry_text(text: str, *, source: str = "thresholds.yaml") -> dict:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ParityInputError(f"{source}: not valid YAML ({exc.__class__.__name__})") from None
+    if not isinstance(data, dict) or not {"classes", "cases", "directions"} <= set(data):
+        raise ParityInputError(f"{source}: needs 'directions', 'classes' and 'cases'")
+    for case, klass in data["cases"].items():
+        if klass not in data["classes"]:
+            raise ParityInputError(f"{source}: case {case} names unknown class {klass}")
+    return data
+
+
+@lru_cache(maxsize=1)
+def load_registry(path: str | None = None) -> dict:
+    p = Path(path) if path else REGISTRY_PATH
+    return load_registry_text(p.read_text(), source=str(p))
+
+
+def thresholds_for(case_id: str, *, registry: dict | None = None) -> Thresholds:
+    reg = registry or load_registry()
+    try:
+        klass = reg["cases"][case_id]
+    except KeyError:
+        raise ParityUsageError(f"case {case_id} has no entry in the threshold registry") from None
+    values = reg["classes"][klass]
+    return Thresholds(klass=klass, spec=values["spec"], **{k: float(values[k]) for k in reg["directions"]})
+
+
+def check_not_looser(old: dict, new: dict) -> list[str]:
+    """Messages for every threshold that ``new`` loosens relative to ``old`` (empty: fine)."""
+    problems = []
+    directions = old["directions"]
+    for case, old_klass in old["cases"].items():
+        if case not in new["cases"]:
+            problems.append(f"case {case} was removed from the registry")
+            continue
+        a, b = old["classes"][old_klass], new["classes"][new["cases"][case]]
+        for key, way in directions.items():
+            if key not in b:
+                problems.append(f"{case}: {key} removed")
+            elif way == "min" and float(b[key]) < float(a[key]):
+                problems.append(f"{case}: {key} loosened {a[key]} -> {b[key]}")
+            elif way == "max" and float(b[key]) > float(a[key]):
+                problems.append(f"{case}: {key} loosened {a[key]} -> {b[key]}")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Git history of the registry (used by `pwb matrix lint` and the history test): a committed
+# version may only tighten the one before it.
+REGISTRY_RELPATH = "parity/thresholds.yaml"
+
+
+class GitUnavailable(Exception):
+    """git is not installed or the repository is not a git checkout (callers skip with a notice)."""
+
+
+def _git(args: list[str], *, root: Path) -> tuple[int, str]:
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise GitUnavailable(f"git unavailable ({exc.__class__.__name__})") from None
+    return done.returncode, done.stdout
+
+
+def _repo_root(root: Path | None) -> Path:
+    if root is not None:
+        return Path(root)
+    from parity.evidence.provenance import repo_root
+
+    return repo_root()
+
+
+def git_show_text(rev: str, relpath: str, *, root: Path | None = None) -> str | None:
+    """Text of ``relpath`` at revision ``rev``; None when the file does not exist there.
+
+    GitUnavailable when git or the checkout is missing; ParityUsageError for an unknown ``rev``.
+    """
+    base = _repo_root(root)
+    code, _ = _git(["rev-parse", "--git-dir"], root=base)
+    if code != 0:
+        raise GitUnavailable("not a git checkout")
+    code, _ = _git(["rev-parse", "--verify", "-q", f"{rev}^{{commit}}"], root=base)
+    if code != 0:
+        raise ParityUsageError(f"--base {rev}: not a git revision of this repository")
+    code, text = _git(["show", f"{rev}:{relpath}"], root=base)
+    return text if code == 0 else None
+
+
+def registry_history(*, relpath: str = REGISTRY_RELPATH, root: Path | None = None) -> list[tuple[str, str]]:
+    """``[(commit sha, registry text), ...]`` for every commit touching ``relpath``, oldest first
+    (GitUnavailable outside a checkout)."""
+    base = _repo_root(root)
+    code, out = _git(["log", "--format=%H", "--follow", "--", relpath], root=base)
+    if code != 0:
+        raise GitUnavailable("not a git checkout")
+    history = []
+    for sha in reversed(out.split()):
+        code, text = _git(["show", f"{sha}:{relpath}"], root=base)
+        if code == 0:   # a deleting commit has no text: the next version is compared with the last one
+            history.append((sha, text))
+    return history

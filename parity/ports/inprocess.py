@@ -1,0 +1,87 @@
+"""Run simcore in-process on a case folder, in a temporary copy of it (as the C run was made).
+
+The only module of `parity` that imports `simcore`. A fresh scratch directory per run means a
+stale ``Fdump.bin`` or output file can never leak between runs (peer lesson §1.6 item 6).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+OUTPUT_NAMES = {"float.bin", "int.img", "noise.img", "Fdump.bin", "floatimage.bin", "intimage.img",
+                "noiseimage.img", "image.pgm"}
+
+
+@dataclass(frozen=True)
+class InProcessRun:
+    image: np.ndarray          # float32 (slow, fast)
+    config: dict
+    wall_s: float
+
+
+def run_case_dir(case_dir: str | os.PathLike, args: list[str], *, dtype: str = "float32",
+                 device: str = "cpu", extra_files: tuple = ()) -> InProcessRun:
+    """Simulate ``args`` with the case folder's input files available by bare name."""
+    import time
+
+    import simcore
+
+    src = Path(case_dir)
+    with tempfile.TemporaryDirectory(prefix="pwb-simcore-") as scratch:
+        for item in list(src.iterdir()) + [Path(p) for p in extra_files]:
+            if item.is_file() and item.name not in OUTPUT_NAMES and not item.name.startswith("trace_"):
+                shutil.copy2(item, scratch)
+        t0 = time.perf_counter()
+        result = simcore.simulate(list(args), dtype=dtype, device=device, cwd=scratch)
+        wall = time.perf_counter() - t0
+    return InProcessRun(image=result.image.detach().cpu().numpy(), config=result.config, wall_s=wall)
+
+
+@dataclass(frozen=True)
+class TraceRun:
+    lines: list                # setup summary (C stdout format) + TRACE_PY lines
+    tap_values: dict
+    pixel_value: float
+    closure: dict | None
+    config: dict
+    wall_s: float
+
+
+def trace_args(args: list[str], pixel: tuple[int, int], *, dtype: str | None = "float64", device: str | None = None,
+               all_indices: bool = False, closure: bool = False, cwd: str | None = None) -> TraceRun:
+    """Trace one (slow, fast) pixel of a simcore run from its live taps (only that pixel is computed).
+
+    ``dtype`` defaults to float64 for tracing (exact comparison with the C; None keeps the args'
+    own -dtype). ``closure`` also renders the whole image and checks the traced stored value
+    against it, bit for bit.
+    """
+    import time
+
+    from simcore.argv.parse import parse_argv
+    from simcore.kernel.render import render
+    from simcore.io.report import effective_config, setup_lines
+    from simcore.trace_run import check_closure, trace_pixel
+
+    cargs = parse_argv(list(args), cwd=cwd)
+    t0 = time.perf_counter()
+    traced = trace_pixel(cargs, pixel, dtype=dtype, device=device, cwd=cwd, all_indices=all_indices)
+    wall = time.perf_counter() - t0
+    result = None
+    if closure:
+        result = render(cargs, dtype=dtype or cargs.dtype, device=device, cwd=cwd)
+        check_closure(traced, result.image)
+    lines = setup_lines(traced.result.setup) + traced.lines
+    return TraceRun(lines=lines, tap_values=traced.tap_values, pixel_value=traced.pixel_value,
+                    closure=traced.closure, config=effective_config(traced.result.setup), wall_s=wall)
+
+
+def run_simcore_cli(argv: list[str]) -> int:
+    """``python -m simcore ARGS`` in-process; returns its exit code."""
+    from simcore.__main__ import main
+
+    return main(list(argv))

@@ -1,0 +1,4 @@
+"""The pixel kernel: engine inputs and build, geometry, terms, lattice factors, sampling, structure
+factors, the optional compiled inner sum and the chunked render. Carries the named taps. May import
+setup, io, noise and the top-level helpers.
+"""
