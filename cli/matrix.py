@@ -123,7 +123,7 @@ def lint(
                                        help="Git revision whose registry/matrix may not be looser (default HEAD)."),
     no_git: bool = typer.Option(False, "--no-git", help="Skip the comparison with --base."),
     cases: Optional[Path] = typer.Option(None, "--cases", help="Matrix YAML (default tests/parity_cases.yaml)."),
-    registry: Optional[Path] = typer.Option(None, "--registry", help="Registry (default parity/thresholds.yaml)."),
+    registry: Optional[Path] = typer.Option(None, "--registry", help="Registry (default parity/matrix/thresholds.yaml)."),
 ) -> None:
     """Check the matrix against the threshold registry and the registry against git (only tightening)."""
     with guarded("pwb matrix lint"):

@@ -44,7 +44,7 @@ def _run(argv: list[str]) -> int:
     from simcore.argv.parse import parse_argv
     from simcore.io.outputs import check_writable, requested_outputs, write_outputs
     from simcore.kernel.render import render
-    from simcore.io.report import effective_config, setup_lines
+    from simcore.setup.report import effective_config, setup_lines
 
     cargs = parse_argv(argv, cwd=os.getcwd())
     paths = requested_outputs(cargs, defaults=True)

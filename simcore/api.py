@@ -4,7 +4,7 @@ from __future__ import annotations
 from simcore.argv.parse import CArgs, parse_argv
 from simcore.io.outputs import check_writable, requested_outputs, write_outputs
 from simcore.kernel.render import SimResult, render
-from simcore.io.report import effective_config
+from simcore.setup.report import effective_config
 
 
 def simulate(args, *, dtype: str | None = None, device: str | None = None, params: dict | None = None,

@@ -2,7 +2,7 @@
 in float32 (the default) and float64.
 
 The runs, their arguments and their thresholds all come from the case matrix
-(tests/parity_cases.yaml) and the threshold registry (parity/thresholds.yaml); nothing here sets
+(tests/parity_cases.yaml) and the threshold registry (parity/matrix/thresholds.yaml); nothing here sets
 a number. Each run happens in a scratch copy of its folder, as the C run did.
 """
 from __future__ import annotations

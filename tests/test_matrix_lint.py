@@ -121,7 +121,7 @@ def test_every_committed_registry_only_tightens_the_previous_one():
         history = registry_history()
     except GitUnavailable as exc:
         pytest.skip(str(exc))
-    assert history, "parity/thresholds.yaml has no committed version"
+    assert history, "parity/matrix/thresholds.yaml has no committed version"
     versions = [(sha, load_registry_text(text, source=sha[:8])) for sha, text in history]
     for (old_sha, old), (new_sha, new) in zip(versions, versions[1:]):
         assert check_not_looser(old, new) == [], f"{new_sha[:8]} loosens {old_sha[:8]}"

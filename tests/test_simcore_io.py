@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import golden_meta
-from simcore.io.cfmt import c_atof, c_atoi, c_cast_uint8, c_cast_uint16, c_g, scanf_double, scanf_int
+from simcore.cfmt import c_atof, c_atoi, c_cast_uint8, c_cast_uint16, c_g, scanf_double, scanf_int
 from simcore.errors import SimcoreInputError, SimcoreUsageError
 from simcore.io.hkl import fdump_bytes, read_fdump, read_hkl, write_fdump
 from simcore.noise.poisson import roi_bounds

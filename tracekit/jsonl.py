@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
+from typing import Iterable, Iterator, Mapping
 
 from tracekit.atomic import write_text_atomic
 from tracekit.catalogue import catalogue
 from tracekit.emit import emit_items
 from tracekit.errors import TraceParseError
 from tracekit.records import LOOP_DIMS, LoopIndex, TapValue, TraceRecord
-
-if TYPE_CHECKING:
-    from tracekit.parse import TraceStream
+from tracekit.stream_state import StreamState
 
 
 def jsonl_lines(taps: Mapping[str, TapValue], *, prefix: str = "TRACE_PY", xtal_shape: str = "square",
@@ -52,7 +50,7 @@ def write_jsonl(taps: Mapping[str, TapValue], path: str | Path, *, overwrite: bo
     return write_text_atomic(path, "\n".join(jsonl_lines(taps, **kwargs)) + "\n", overwrite=overwrite)
 
 
-def iter_jsonl_records(lines: Iterable[str], stream: "TraceStream") -> Iterator[TraceRecord]:
+def iter_jsonl_records(lines: Iterable[str], stream: StreamState) -> Iterator[TraceRecord]:
     """Records of JSONL lines (newlines kept, as read from a file); fills stream.stats.
     Raises TraceParseError on bad input."""
     stats, name = stream.stats, stream.name
@@ -91,7 +89,7 @@ def iter_jsonl_records(lines: Iterable[str], stream: "TraceStream") -> Iterator[
         raise TraceParseError(f"{name}: truncated trace (no closing {{\"end\": ...}} line)")
 
 
-def _record(obj: dict, name: str, n: int, line: str, prefix: str, stream: "TraceStream") -> TraceRecord:
+def _record(obj: dict, name: str, n: int, line: str, prefix: str, stream: StreamState) -> TraceRecord:
     try:
         tap, values = obj["tap"], obj["values"]
         idx = obj.get("index") or {}

@@ -9,33 +9,18 @@ JSONL input is detected by its first character and handed to `tracekit.jsonl`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from tracekit import grammar as g
 from tracekit.catalogue import Catalogue, TapSpec, catalogue
 from tracekit.errors import TraceParseError
+from tracekit.jsonl import iter_jsonl_records
 from tracekit.records import SETUP_INDEX, LoopIndex, TraceRecord
+from tracekit.stream_state import ParseStats
 
 _SNIFF_BYTES = 8192
 _CLOSING_TAP = "floatimage_accumulated"
-
-
-@dataclass
-class ParseStats:
-    """What a stream saw; complete once iteration has finished."""
-
-    n_lines: int = 0
-    n_skipped: int = 0
-    n_records: int = 0
-    prefix: str | None = None
-    oversample: int | None = None
-    layers: int | None = None
-    meta: dict[str, str] = field(default_factory=dict)
-    blocks_per_pixel: list[int] = field(default_factory=list)
-    unknown_taps: set[str] = field(default_factory=set)
-    fmt: str = "text"
 
 
 class TraceStream:
@@ -58,8 +43,6 @@ class TraceStream:
         if isinstance(src, (str, Path)):
             yield from self._iter_file(Path(src))
         elif isinstance(src, (list, tuple)) and next((ln for ln in src if ln.strip()), "").lstrip()[:1] == "{":
-            from tracekit.jsonl import iter_jsonl_records
-
             self.stats.fmt = "jsonl"
             yield from iter_jsonl_records((ln + "\n" for ln in src), self)
         else:
@@ -75,8 +58,6 @@ class TraceStream:
         with open(path, encoding="utf-8", errors="strict", newline="") as fh:
             try:
                 if head.lstrip()[:1] == b"{":
-                    from tracekit.jsonl import iter_jsonl_records
-
                     self.stats.fmt = "jsonl"
                     yield from iter_jsonl_records(fh, self)
                 else:

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Iterable
 
 from tracekit.catalogue import Catalogue
-from tracekit.parse import ParseStats, TraceStream
+from tracekit.parse import TraceStream
+from tracekit.stream_state import ParseStats
 from tracekit.records import LoopIndex, TraceRecord
 
 

@@ -57,7 +57,7 @@ def _write_diff(outdir, c, py, roi: Roi, percentile: float) -> dict:
 
 def judge_runs(plan, result) -> None:
     """Judge ``result.c_run`` against ``result.py_run``; never raises for runner failures."""
-    from parity.compare.run import EXIT_RUNNER, EXIT_SHAPE, EXIT_THRESHOLD
+    from parity.compare.exits import EXIT_RUNNER, EXIT_SHAPE, EXIT_THRESHOLD
     from parity.images.metrics import compare_images, is_available
     from parity.images.peak_table import compare_peaks
 

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from parity.compare.exits import (EXIT_IO, EXIT_OK, EXIT_RUNNER, EXIT_SHAPE, EXIT_THRESHOLD, EXIT_USAGE,
+                                  STATUS_BY_EXIT)
 from parity.errors import ParityInputError, ParityUsageError
 from parity.ports.argfiles import input_files
 from parity.ports.process import (Runner, RunResult, preflight, resolve_c_runner,
@@ -37,9 +39,6 @@ from parity.ports.process import (Runner, RunResult, preflight, resolve_c_runner
 __all__ = ["CompareOptions", "ComparePlan", "CompareResult", "plan_compare", "execute_compare",
            "EXIT_OK", "EXIT_USAGE", "EXIT_RUNNER", "EXIT_THRESHOLD", "EXIT_SHAPE", "EXIT_IO", "STATUS_BY_EXIT"]
 
-EXIT_OK, EXIT_USAGE, EXIT_RUNNER, EXIT_THRESHOLD, EXIT_SHAPE, EXIT_IO = 0, 1, 2, 3, 4, 5
-STATUS_BY_EXIT = {EXIT_OK: "passed", EXIT_USAGE: "usage_error", EXIT_RUNNER: "runner_failed",
-                  EXIT_THRESHOLD: "below_threshold", EXIT_SHAPE: "shape_mismatch", EXIT_IO: "io_error"}
 DEFAULT_THRESHOLD = 0.95        # AT-TOOLS-001's default; parity gates use the registry (pwb matrix)
 DEFAULT_PNG_PERCENTILE = 99.5
 SIMCORE_DEFAULT_DTYPE = "float32"

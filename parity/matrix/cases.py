@@ -10,7 +10,7 @@ Schema (version 1)::
     cases:
       - id: AT-PARALLEL-001              # unique case id
         spec: AT-PARALLEL-001            # spec reference (golden runs: must equal meta.json spec_ref)
-        threshold_class: GOLDEN-IMAGE    # a class of parity/thresholds.yaml
+        threshold_class: GOLDEN-IMAGE    # a class of parity/matrix/thresholds.yaml
         base_args: ""                    # optional; only for cases without golden runs
         runs:
           - golden: at001_det64          # run id = folder; args = tests/golden_data/<folder>/args.txt

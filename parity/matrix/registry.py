@@ -1,4 +1,4 @@
-"""The threshold registry (parity/thresholds.yaml): the one place parity thresholds live.
+"""The threshold registry (parity/matrix/thresholds.yaml): the one place parity thresholds live.
 
 Each case id maps to a threshold class tied to a spec reference. ``check_not_looser`` is the
 lint rule: comparing two registry versions, any value that moved in the loose direction is an
@@ -82,7 +82,7 @@ def check_not_looser(old: dict, new: dict) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # Git history of the registry (used by `pwb matrix lint` and the history test): a committed
 # version may only tighten the one before it.
-REGISTRY_RELPATH = "parity/thresholds.yaml"
+REGISTRY_RELPATH = "parity/matrix/thresholds.yaml"
 
 
 class GitUnavailable(Exception):
@@ -127,12 +127,19 @@ def registry_history(*, relpath: str = REGISTRY_RELPATH, root: Path | None = Non
     """``[(commit sha, registry text), ...]`` for every commit touching ``relpath``, oldest first
     (GitUnavailable outside a checkout)."""
     base = _repo_root(root)
-    code, out = _git(["log", "--format=%H", "--follow", "--", relpath], root=base)
+    # --follow with --name-only: each commit with the path the file had then (it moved with the layout)
+    code, out = _git(["log", "--format=@%H", "--name-only", "--follow", "--", relpath], root=base)
     if code != 0:
         raise GitUnavailable("not a git checkout")
+    commits: list[tuple[str, str]] = []
+    for line in out.splitlines():
+        if line.startswith("@"):
+            commits.append((line[1:], relpath))
+        elif line.strip() and commits:
+            commits[-1] = (commits[-1][0], line.strip())
     history = []
-    for sha in reversed(out.split()):
-        code, text = _git(["show", f"{sha}:{relpath}"], root=base)
+    for sha, path in reversed(commits):
+        code, text = _git(["show", f"{sha}:{path}"], root=base)
         if code == 0:   # a deleting commit has no text: the next version is compared with the last one
             history.append((sha, text))
     return history

@@ -64,7 +64,7 @@ def trace_args(args: list[str], pixel: tuple[int, int], *, dtype: str | None = "
 
     from simcore.argv.parse import parse_argv
     from simcore.kernel.render import render
-    from simcore.io.report import effective_config, setup_lines
+    from simcore.setup.report import effective_config, setup_lines
     from simcore.trace_run import check_closure, trace_pixel
 
     cargs = parse_argv(list(args), cwd=cwd)

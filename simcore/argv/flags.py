@@ -10,7 +10,10 @@ Each entry names a handler in :mod:`simcore.argv.parse`; the table is data so te
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+RTD = 180.0 / math.pi  # C: RTD = 180.0*M_1_PI (degrees per radian)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ the token. Units are converted here (mm→m, deg→rad, Å→m, µm→m, mrad→
 """
 from __future__ import annotations
 
-from simcore.argv.parse import RTD
+from simcore.argv.flags import RTD
 from simcore.errors import SimcoreUsageError
 
 # --- crystal ---------------------------------------------------------------------------------

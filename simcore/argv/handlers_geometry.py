@@ -1,7 +1,7 @@
 """C option handlers for the detector and the beam (see simcore.argv.handlers for the contract)."""
 from __future__ import annotations
 
-from simcore.argv.parse import RTD
+from simcore.argv.flags import RTD
 from simcore.errors import SimcoreUsageError
 
 # --- detector --------------------------------------------------------------------------------

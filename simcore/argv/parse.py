@@ -11,10 +11,9 @@ import math
 from dataclasses import dataclass, field
 
 from simcore.errors import SimcoreUsageError
-from simcore.argv.flags import SIMCORE_FLAGS, matching_patterns
+from simcore.argv.flags import RTD, SIMCORE_FLAGS, matching_patterns
 
 NAN = float("nan")
-RTD = 180.0 / math.pi  # C: RTD = 180.0*M_1_PI
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Files in and out: SMV, PGM, hkl/Fdump, source files, the C's default outputs, the C's stdout block
-and printf-style number format, image statistics. May import ``simcore.errors``, ``simcore.vec`` and
-``tracekit`` (atomic writes); nothing from argv/setup/kernel at import time.
+"""Files in and out: SMV, PGM, hkl/Fdump, source files, the C's default outputs and image statistics.
+May import ``simcore.noise`` (the noise image), ``simcore.cfmt`` and ``simcore.errors``; nothing
+from argv, setup or kernel.
 """

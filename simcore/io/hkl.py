@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simcore.io.cfmt import C_WHITESPACE, c_g, int32_wrap, scanf_double, scanf_int
+from simcore.cfmt import C_WHITESPACE, c_g, int32_wrap, scanf_double, scanf_int
 from simcore.errors import SimcoreInputError
 from simcore.io.smv import write_bytes_atomic
 

@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from simcore.io.cfmt import c_g
+from simcore.cfmt import c_g
 from simcore.errors import SimcoreOutputError
 from simcore.io.stats import image_stats
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simcore.io.cfmt import c_cast_uint8, c_g
+from simcore.cfmt import c_cast_uint8, c_g
 from simcore.errors import SimcoreUsageError
 from simcore.noise.poisson import roi_bounds
 from simcore.io.smv import write_bytes_atomic

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simcore.io.cfmt import c_atof, c_cast_uint16, c_g
+from simcore.cfmt import c_atof, c_cast_uint16, c_g
 from simcore.errors import SimcoreInputError, SimcoreUsageError
 from simcore.noise.poisson import roi_bounds
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simcore.io.cfmt import c_atof, strtod_prefix
+from simcore.cfmt import c_atof, strtod_prefix
 from simcore.errors import SimcoreInputError
 
 __all__ = ["SourceTable", "read_source_file", "read_text_file", "DELIMITERS", "NUMBERSTUF"]

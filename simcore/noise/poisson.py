@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simcore.io.cfmt import c_cast_uint16, c_f
+from simcore.cfmt import c_cast_uint16, c_f
 from simcore.errors import SimcoreUsageError
 from simcore.noise.rng import AM, IM, IA, RNMX, RNMX_F32, CLong, CRandom, gammln, ran1
 

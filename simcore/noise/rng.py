@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simcore.io.cfmt import int32_wrap
+from simcore.cfmt import int32_wrap
 from simcore.errors import SimcoreUsageError
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""The C's set-up sequence, one module per physical thing (beam, crystal, detector, goniometer) and the
-conventions, turning CArgs into a float64 Setup. May import argv, io, noise.rng and the top-level
-helpers; never kernel.
+"""The C's set-up sequence, one module per physical thing (beam, crystal, detector, goniometer), the
+sampling auto-selection, the conventions, and the C's stdout block for the result. Turns CArgs into
+a float64 Setup; may import argv, io, noise and the top-level helpers (vec, taps, cfmt, errors);
+never kernel.
 """

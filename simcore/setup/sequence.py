@@ -15,7 +15,7 @@ import torch
 from simcore import vec as V
 from simcore.errors import SimcoreUsageError
 from simcore.setup.goniometer import RotationSet, build_rotation_set
-from simcore.kernel.sampling import Sampling, resolve_sampling
+from simcore.setup.sampling import Sampling, resolve_sampling
 from simcore.setup.beam import Sources, build_sources, fluence_from_flux
 from simcore.setup.crystal import CrystalSetup, build_crystal, oversample_auto
 from simcore.setup.detector import DetectorGeometry, build_detector

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 
-from simcore.io.cfmt import c_f, c_g
+from simcore.cfmt import c_f, c_g
 from simcore.vec import val
 
 RTD = 180.0 / math.pi
