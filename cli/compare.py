@@ -84,7 +84,8 @@ def compare(
                                           help="Python runner (else $NB_PY_BIN, else python -m simcore)."),
     dtype: Optional[str] = typer.Option(None, "--dtype", help="float32|float64, passed to simcore as -dtype."),
     device: Optional[str] = typer.Option(None, "--device", help="cpu|cuda, passed to simcore as -device."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", metavar="S", help="Kill a runner after S seconds."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", metavar="S", help="Kill a runner (its whole process"
+                                            " group) after S seconds; default 120 s + 5 us x pixels x loops."),
     case: Optional[str] = typer.Option(None, "--case", metavar="RUN_ID", help="Take ARGS from this case-matrix"
                                        " run (input files from its golden folder) instead of after --."),
     bundle: BundleFlag = False,

@@ -75,6 +75,11 @@ class ComparePlan:
     py: Runner
     inputs: tuple[Path, ...]
     expected_shape: tuple[int, int] | None
+    timeout: dict = field(default_factory=dict)  # timeout_s per runner, and how it was chosen
+
+    @property
+    def timeout_s(self) -> float | None:
+        return self.timeout.get("timeout_s")
 
     @property
     def dtype(self) -> str | None:
@@ -149,7 +154,17 @@ def plan_compare(options: CompareOptions) -> ComparePlan:
     inputs = tuple(input_files(args, base=base))
     c = preflight(resolve_c_runner(options.c_bin))
     py = preflight(resolve_py_runner(options.py_bin, dtype=options.dtype, device=options.device))
-    return ComparePlan(options=options, args=args, base=base, c=c, py=py, inputs=inputs, expected_shape=expected)
+    return ComparePlan(options=options, args=args, base=base, c=c, py=py, inputs=inputs, expected_shape=expected,
+                       timeout=_timeout(options, args, base, expected))
+
+
+def _timeout(options: CompareOptions, args, base: Path, expected) -> dict:
+    """``--timeout`` when given, else the default proportional to the work (:mod:`parity.compare.timeout`)."""
+    if options.timeout_s is not None:
+        return {"timeout_s": float(options.timeout_s), "source": "--timeout"}
+    from parity.compare.timeout import default_timeout
+
+    return {**default_timeout(args, base=base, shape=expected), "source": "default"}
 
 
 def _write_text(outdir: Path, name: str, text: str) -> None:
@@ -172,7 +187,7 @@ def execute_compare(plan: ComparePlan, *, cwd: str | os.PathLike | None = None) 
     runs: dict[str, RunResult] = {}
     for side, runner in (("c", plan.c), ("py", plan.py)):
         run = run_isolated(runner, plan.args, base=plan.base, float_dest=outdir / f"{side}_float.bin",
-                           timeout_s=o.timeout_s)
+                           timeout_s=plan.timeout_s)
         _write_text(outdir, f"{side}_stdout.txt", run.stdout)
         _write_text(outdir, f"{side}_stderr.txt", run.stderr)
         runs[side] = run

@@ -72,6 +72,7 @@ def build_summary(plan, result) -> dict:
         "shape_expected": list(plan.expected_shape) if plan.expected_shape else None,
         "shape_c": d.get("shape_c"), "shape_py": d.get("shape_py"),
         "threshold": o.threshold,
+        "timeout": dict(plan.timeout),
         "runtime_c_ms": _ms(result.c_run), "runtime_py_ms": _ms(result.py_run),
         **{key: metrics.get(src) for key, src in _METRIC_KEYS.items()},
         "sum_ratio_definition": "sum_py / sum_c (n/a when sum_c ~ 0)",

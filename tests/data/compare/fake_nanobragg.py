@@ -11,14 +11,18 @@ behaviour comes from ``<its own path>.json`` (all keys optional):
     record        path of a JSON file receiving {"argv", "cwd_files", "inputs"}
     write_files   names created in the cwd (e.g. "Fdump.bin")
     fail_if_present  names whose presence in the cwd makes it exit 9 (leak detector)
+    record_env    environment variable names recorded under "env" in the record file
+    spawn_sleeper path of a file receiving the pid of a child it starts (sleeps 300 s), then it sleeps too
+    extra_peaks   [[slow, fast, amplitude], ...] small spots added to the image (sigma 1 px)
+    extra_peak_scale  factor applied to the extra peaks only (a port weak at high resolution)
+    trace         when -trace_pixel S F is given, print TRACE_C lines for that pixel (the image value
+                  times "trace_scale", default 1) with this prefix (e.g. "TRACE_C")
 """
 import json
 import os
 import shutil
 import sys
 from pathlib import Path
-
-import numpy as np
 
 cfg_path = Path(os.path.realpath(__file__) + ".json")
 cfg = json.loads(cfg_path.read_text()) if cfg_path.is_file() else {}
@@ -31,8 +35,18 @@ if cfg.get("record"):
             name = argv[argv.index(flag) + 1]
             inputs[flag] = {"name": name, "exists": Path(name).is_file(),
                             "text": Path(name).read_text() if Path(name).is_file() else None}
+    env = {k: os.environ.get(k) for k in cfg.get("record_env", [])}
     Path(cfg["record"]).write_text(json.dumps({"argv": argv, "cwd_files": sorted(os.listdir(".")),
-                                               "inputs": inputs}))
+                                               "inputs": inputs, "env": env}))
+if cfg.get("spawn_sleeper"):
+    import subprocess
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    Path(cfg["spawn_sleeper"]).write_text(str(child.pid))
+    time.sleep(300)
+
+import numpy as np  # noqa: E402 - after the sleeper, so a short timeout still finds the child started
 for name in cfg.get("fail_if_present", []):
     if Path(name).exists():
         print(f"stale {name} found", file=sys.stderr)
@@ -58,4 +72,14 @@ elif kind == "noise":
 else:
     c_s, c_f = (slow / 2.0, fast / 2.0) if kind == "spot" else (slow / 4.0, fast / 4.0)
     image = 100.0 * np.exp(-((s - c_s) ** 2 + (f - c_f) ** 2) / 8.0) + 0.01 * (s + f)
-(image * float(cfg.get("scale", 1.0))).astype("<f4").tofile(floatfile)
+for p_s, p_f, amp in cfg.get("extra_peaks", []):
+    peak = amp * np.exp(-((s - p_s) ** 2 + (f - p_f) ** 2) / 2.0)
+    image = image + float(cfg.get("extra_peak_scale", 1.0)) * peak
+image = (image * float(cfg.get("scale", 1.0))).astype("<f4")
+image.tofile(floatfile)
+if cfg.get("trace") and "-trace_pixel" in argv:
+    k = argv.index("-trace_pixel")
+    ps, pf = int(argv[k + 1]), int(argv[k + 2])
+    value = float(image[ps, pf]) * float(cfg.get("trace_scale", 1.0))
+    print(f"{cfg['trace']}: I_pixel_final {value:.15g}")
+    print(f"{cfg['trace']}: floatimage_accumulated {value:.15g}")
