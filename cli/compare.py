@@ -82,8 +82,19 @@ def compare(
     c_bin: Optional[Path] = typer.Option(None, "--c-bin", help="C binary (else $NB_C_BIN, else ./nanoBragg)."),
     py_bin: Optional[Path] = typer.Option(None, "--py-bin",
                                           help="Python runner (else $NB_PY_BIN, else python -m simcore)."),
-    dtype: Optional[str] = typer.Option(None, "--dtype", help="float32|float64, passed to simcore as -dtype."),
-    device: Optional[str] = typer.Option(None, "--device", help="cpu|cuda, passed to simcore as -device."),
+    ref: Optional[str] = typer.Option(None, "--ref", metavar="PORT", help="Reference port: c (default), c-trace,"
+                                      " simcore or a profile name (pwb port add)."),
+    cand: Optional[str] = typer.Option(None, "--cand", metavar="PORT", help="Candidate port: c, c-trace, simcore"
+                                       " or a profile name (default: --py-bin, else simcore)."),
+    ref_cmd: Optional[str] = typer.Option(None, "--ref-cmd", metavar="CMD", help="Reference as a whole command"
+                                          " line (shell-split; ARGS are appended)."),
+    cand_cmd: Optional[str] = typer.Option(None, "--cand-cmd", "--py-cmd", metavar="CMD", help="Candidate as a"
+                                           " whole command line, e.g. \"python -m theirport --fast\"."),
+    workspace: Optional[Path] = typer.Option(None, "--workspace", metavar="DIR", help="Workspace whose"
+                                             " .pwb/ports/ holds the port profiles (default: git top level)."),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help="float32|float64, passed as -dtype to simcore and"
+                                       " to a candidate that is not the C."),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu|cuda, passed as -device (as --dtype)."),
     timeout: Optional[float] = typer.Option(None, "--timeout", metavar="S", help="Kill a runner (its whole process"
                                             " group) after S seconds; default 120 s + 5 us x pixels x loops."),
     case: Optional[str] = typer.Option(None, "--case", metavar="RUN_ID", help="Take ARGS from this case-matrix"
@@ -103,7 +114,8 @@ def compare(
         options = CompareOptions(args=tuple(nb_args), outdir=outdir, roi=roi, threshold=threshold,
                                  resample=resample, png_percentile=png_scale, save_diff=save_diff,
                                  c_bin=str(c_bin) if c_bin else None, py_bin=str(py_bin) if py_bin else None,
-                                 dtype=dtype, device=device, timeout_s=timeout, base=base, case=case)
+                                 ref=ref, cand=cand, ref_cmd=ref_cmd, cand_cmd=cand_cmd,
+                                 workspace=str(workspace) if workspace else None, dtype=dtype, device=device, timeout_s=timeout, base=base, case=case)
         plan = plan_compare(options)
         with maybe_bundle(request, kind="nb-compare", default_slug=case or f"nb-compare-{args_hash(plan.args)}",
                           ctx=ctx, inputs=plan.inputs, binaries=[plan.c.executable, plan.py.executable],
@@ -136,13 +148,16 @@ def _render(result) -> None:
     from parity.compare.summary import one_line, table_rows
 
     s = result.summary
+    ref, cand = s["ports"]["ref"], s["ports"]["cand"]
     console = Console(highlight=False)
     if s["runtime_c_ms"] is not None:
-        console.print(f"C runtime: {s['runtime_c_ms'] / 1000.0:.3f} s")
+        label = "C runtime" if ref["kind"] == "c" else f"Ref runtime ({ref['name']})"
+        console.print(f"{label}: {s['runtime_c_ms'] / 1000.0:.3f} s")
     if s["runtime_py_ms"] is not None:
-        console.print(f"Py runtime: {s['runtime_py_ms'] / 1000.0:.3f} s")
+        label = "Py runtime" if cand["kind"] != "c" else f"Cand runtime ({cand['name']})"
+        console.print(f"{label}: {s['runtime_py_ms'] / 1000.0:.3f} s")
     if s["correlation"] is not None:
-        table = Table(title="nb-compare (C = reference)", show_header=True)
+        table = Table(title=f"nb-compare (reference = {ref['name']}, candidate = {cand['name']})", show_header=True)
         table.add_column("metric")
         table.add_column("value", justify="right")
         for label, value in table_rows(s):

@@ -33,15 +33,13 @@ from parity.compare.exits import (EXIT_IO, EXIT_OK, EXIT_RUNNER, EXIT_SHAPE, EXI
                                   STATUS_BY_EXIT)
 from parity.errors import ParityInputError, ParityUsageError
 from parity.ports.argfiles import input_files
-from parity.ports.process import (Runner, RunResult, preflight, resolve_c_runner,
-                                              resolve_py_runner, run_isolated)
+from parity.ports.process import Runner, RunResult, run_isolated
 
 __all__ = ["CompareOptions", "ComparePlan", "CompareResult", "plan_compare", "execute_compare",
            "EXIT_OK", "EXIT_USAGE", "EXIT_RUNNER", "EXIT_THRESHOLD", "EXIT_SHAPE", "EXIT_IO", "STATUS_BY_EXIT"]
 
 DEFAULT_THRESHOLD = 0.95        # AT-TOOLS-001's default; parity gates use the registry (pwb matrix)
 DEFAULT_PNG_PERCENTILE = 99.5
-SIMCORE_DEFAULT_DTYPE = "float32"
 
 
 @dataclass(frozen=True)
@@ -57,6 +55,11 @@ class CompareOptions:
     save_diff: bool = False
     c_bin: str | None = None
     py_bin: str | None = None
+    ref: str | None = None                             # reference port: c, c-trace, simcore or a profile name
+    cand: str | None = None                            # candidate port, likewise
+    ref_cmd: str | None = None                         # an ad-hoc command line for a side (shell-split)
+    cand_cmd: str | None = None                        # (--cand-cmd / --py-cmd)
+    workspace: str | None = None                       # where port profiles are (default: resolved)
     dtype: str | None = None
     device: str | None = None
     timeout_s: float | None = None
@@ -82,8 +85,19 @@ class ComparePlan:
         return self.timeout.get("timeout_s")
 
     @property
+    def ref(self) -> Runner:
+        """The reference side (its files and keys are the contract's ``c_*``)."""
+        return self.c
+
+    @property
+    def cand(self) -> Runner:
+        """The candidate side (the contract's ``py_*``)."""
+        return self.py
+
+    @property
     def dtype(self) -> str | None:
-        return self.options.dtype or (SIMCORE_DEFAULT_DTYPE if self.py.source.startswith("default") else None)
+        """The candidate's compute dtype: ``--dtype``, else what its port says (simcore: float32)."""
+        return self.options.dtype or self.py.port.dtype
 
     @property
     def device(self) -> str:
@@ -152,8 +166,9 @@ def plan_compare(options: CompareOptions) -> ComparePlan:
 
         check_outdir_free(options.outdir)
     inputs = tuple(input_files(args, base=base))
-    c = preflight(resolve_c_runner(options.c_bin))
-    py = preflight(resolve_py_runner(options.py_bin, dtype=options.dtype, device=options.device))
+    from parity.compare.sides import resolve_sides
+
+    c, py = resolve_sides(options)
     return ComparePlan(options=options, args=args, base=base, c=c, py=py, inputs=inputs, expected_shape=expected,
                        timeout=_timeout(options, args, base, expected))
 

@@ -46,6 +46,7 @@ def _ms(run) -> float | None:
 
 def build_summary(plan, result) -> dict:
     """The summary.json dict for a finished (or failed) comparison."""
+    from parity.compare.sides import port_block
     from parity.quirks.registry import classify
     from parity.evidence.provenance import collect_provenance, repo_root
 
@@ -65,6 +66,8 @@ def build_summary(plan, result) -> dict:
         "exit_code_c": result.c_run.returncode if result.c_run else None,
         "exit_code_py": result.py_run.returncode if result.py_run else None,
         "binaries": {"c": _binary(plan.c, root), "py": _binary(plan.py, root)},
+        "ports": {"ref": port_block(plan.c, root), "cand": port_block(plan.py, root),
+                  "files": "c_* = the reference side, py_* = the candidate side"},
         "inputs": prov["inputs"],
         "roi": _roi_block(plan, d),
         "resample": bool(o.resample), "resampled": bool(d.get("resampled", False)),

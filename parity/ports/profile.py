@@ -209,8 +209,20 @@ def _profile_dict(port: Port, root: Path) -> dict:
     if port.dialect is not None:
         d = Path(port.dialect).resolve()
         dialect = str(d.relative_to(root)) if d.is_relative_to(root) else str(d)
-    return {"schema": PROFILE_SCHEMA, "name": port.name, "cmd": list(port.cmd), "env": dict(port.env),
+    return {"schema": PROFILE_SCHEMA, "name": port.name, "cmd": [_inside(t, root) for t in port.cmd],
+            "env": dict(port.env),
             "dtype": port.dtype, "trace_args": port.trace_args, "dialect": dialect}
+
+
+def _inside(token: str, root: Path) -> str:
+    """An absolute path inside the workspace stored relative to it (the profile moves with the workspace)."""
+    if not os.path.isabs(token):
+        return token
+    path = Path(token)
+    if not (path.is_relative_to(root) and path.exists()):
+        return token
+    rel = str(path.relative_to(root))
+    return rel if "/" in rel else f"./{rel}"     # still a path, not a name to look up on PATH
 
 
 def save_profile(port: Port, *, workspace=None, replace: bool = False) -> Path:
