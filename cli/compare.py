@@ -1,13 +1,17 @@
-"""``nb-compare`` (console entry ``cli.compare:main``) and ``pwb compare``: C vs simcore on the same ARGS.
+"""``nb-compare`` (console entry ``cli.compare:main``) and ``pwb compare``: two ports on the same ARGS.
 
-    nb-compare [--outdir DIR] [--roi XMIN XMAX YMIN YMAX] [--threshold T] [--resample]
-               [--png-scale PCTL] [--save-diff] [--c-bin PATH] [--py-bin PATH] [--dtype D]
-               [--device D] [--timeout S] [--case RUN_ID] [--bundle] [--slug SLUG] -- ARGS...
+    nb-compare [--outdir DIR] [--roi XMIN XMAX YMIN YMAX] [--threshold-class NAME] [--threshold T]
+               [--resample] [--png-scale PCTL] [--save-diff] [--c-bin PATH] [--py-bin PATH]
+               [--ref PORT | --ref-cmd CMD] [--cand PORT | --cand-cmd/--py-cmd CMD] [--workspace DIR]
+               [--dtype D] [--device D] [--timeout S] [--case RUN_ID] [--bundle] [--slug SLUG] -- ARGS...
 
+The reference is the C and the candidate simcore unless told otherwise (parity.compare.sides); the
+verdict is the four gates of a registry threshold class (parity.compare.gates; default GOLDEN-IMAGE).
 Both keep nb-compare's own exit codes (docs/nb-compare.md), not the pwb table:
-0 success · 1 usage error · 2 a runner failed · 3 correlation below --threshold ·
-4 shape mismatch without --resample · 5 I/O or parse error (missing binary or input file,
-unparseable ARGS, unreadable image). The work is in parity.compare.run; this module parses and renders.
+0 success · 1 usage error · 2 a runner failed · 3 a gate failed (correlation, sum ratio, relative
+error, brightest pixel) · 4 shape mismatch without --resample · 5 I/O or parse error (missing binary,
+command or input file, unparseable ARGS, unreadable image). The work is in parity.compare.run; this
+module parses and renders.
 """
 from __future__ import annotations
 
@@ -29,9 +33,11 @@ except ImportError:  # pragma: no cover - older typer with the click package
 
 ROI_HELP = ("C inclusive, as nanoBragg's -roi: XMIN XMAX YMIN YMAX, x = fast, y = slow, zero-based, both"
             " ends inclusive (recorded so in summary.json).")
-HELP = ("Run the C nanoBragg and simcore on the same ARGS (after --), each in a fresh temp dir, and compare"
-        " their float images. Exit: 0 ok, 1 usage, 2 runner failed, 3 correlation below --threshold,"
-        " 4 shape mismatch, 5 I/O or parse error.")
+HELP = ("Run two ports (default: the C nanoBragg and simcore) on the same ARGS (after --), each in a fresh"
+        " temp dir, and judge the candidate's float image against the reference's with the gates of a"
+        " registry threshold class (correlation, sum ratio, relative error above 1% of max, brightest"
+        " pixel). Exit: 0 ok, 1 usage, 2 runner failed, 3 a gate failed, 4 shape mismatch,"
+        " 5 I/O or parse error.")
 
 
 class NbCompareCommand(TyperCommand):
@@ -73,7 +79,10 @@ def compare(
                                           " comparisons/<YYYYMMDD-HHMMSS>-<args hash>/ in the cwd (UTC)."),
     roi: Optional[Tuple[int, int, int, int]] = typer.Option(None, "--roi", metavar="XMIN XMAX YMIN YMAX",
                                                             help=ROI_HELP),
-    threshold: float = typer.Option(0.95, "--threshold", help="Minimum correlation (else exit 3)."),
+    threshold_class: Optional[str] = typer.Option(None, "--threshold-class", metavar="NAME", help="Registry"
+                                                  " class whose gates judge the images (default GOLDEN-IMAGE)."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="Minimum correlation, replacing the"
+                                              " class's corr_min (the other gates stay)."),
     resample: bool = typer.Option(False, "--resample", help="Resize the Python image to the C shape"
                                   " (nearest neighbour) instead of exiting 4 on a shape mismatch."),
     png_scale: float = typer.Option(99.5, "--png-scale", metavar="PCTL", help="PNG white level: this"
@@ -112,6 +121,7 @@ def compare(
         request = bundle_request(bundle, slug, reports_root)
         nb_args, base = _resolve_args(args, case)
         options = CompareOptions(args=tuple(nb_args), outdir=outdir, roi=roi, threshold=threshold,
+                                 threshold_class=threshold_class,
                                  resample=resample, png_percentile=png_scale, save_diff=save_diff,
                                  c_bin=str(c_bin) if c_bin else None, py_bin=str(py_bin) if py_bin else None,
                                  ref=ref, cand=cand, ref_cmd=ref_cmd, cand_cmd=cand_cmd,
@@ -119,7 +129,8 @@ def compare(
         plan = plan_compare(options)
         with maybe_bundle(request, kind="nb-compare", default_slug=case or f"nb-compare-{args_hash(plan.args)}",
                           ctx=ctx, inputs=plan.inputs, binaries=[plan.c.executable, plan.py.executable],
-                          config={"args": list(plan.args), "threshold": threshold, "roi": list(roi) if roi else None,
+                          config={"args": list(plan.args), "threshold": plan.corr_min,
+                                  "threshold_class": plan.thresholds.klass, "roi": list(roi) if roi else None,
                                   "resample": resample, "png_scale": png_scale},
                           case=case, device=plan.device, dtype=plan.dtype) as b:
             result = execute_compare(plan)

@@ -59,7 +59,8 @@ def _write_diff(outdir, c, py, roi: Roi, percentile: float) -> dict:
 def judge_runs(plan, result) -> None:
     """Judge ``result.c_run`` against ``result.py_run``; never raises for runner failures."""
     from parity.compare.exits import EXIT_RUNNER, EXIT_SHAPE, EXIT_THRESHOLD
-    from parity.images.metrics import compare_images, is_available
+    from parity.compare.gates import evaluate_gates, failed_gates
+    from parity.images.metrics import compare_images
     from parity.images.peak_table import compare_peaks
 
     o, d = plan.options, result.details
@@ -82,22 +83,23 @@ def judge_runs(plan, result) -> None:
             return
         py = resample_nearest(py, c.shape)
         result.py_image = py
-        d.update(resampled=True, resample_note=f"candidate image resized from {tuple(d['shape_py'])} to the reference shape"
-                                               f" {c.shape} (slow, fast) by nearest neighbour")
+        d.update(resampled=True, resample_note=f"candidate image resized from {tuple(d['shape_py'])} to the"
+                                               f" reference shape {c.shape} (slow, fast) by nearest neighbour")
         result.notes.append(d["resample_note"])
     roi = Roi.from_c_inclusive(*o.roi).check_within(c.shape) if o.roi else Roi.full(c.shape)
     d["roi"] = roi
-    metrics = compare_images(c, py, roi=roi)
+    th = plan.thresholds
+    metrics = compare_images(c, py, roi=roi, rel_floor_fraction=th.rel_floor, argmax_rel_tol=th.argmax_tie_rel)
     d["metrics"] = metrics.to_dict()
     d["peaks"] = compare_peaks(c, py, roi=roi, **PEAK_PARAMS).summary()
     d["peak_params"] = dict(PEAK_PARAMS)
     d["png"] = _write_previews(result.outdir, c, py, roi, o.png_percentile)
     if o.save_diff:
         d["diff"] = _write_diff(result.outdir, c, py, roi, o.png_percentile)
-    corr = metrics.correlation
-    if not is_available(corr):
+    gates = evaluate_gates(metrics, th, corr_min=plan.corr_min)
+    d["gates"] = [g.to_dict() for g in gates]
+    failed = failed_gates(gates)
+    if failed:
         result.exit_code = EXIT_THRESHOLD
-        result.notes.append(f"correlation n/a ({corr.reason}); cannot meet --threshold {o.threshold}")
-    elif corr < o.threshold:
-        result.exit_code = EXIT_THRESHOLD
-        result.notes.append(f"correlation {corr:.9f} below --threshold {o.threshold}")
+        where = f"{th.klass}" + (", correlation from --threshold" if o.threshold is not None else "")
+        result.notes += [f"{g.describe()} ({where})" for g in failed]

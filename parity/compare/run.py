@@ -34,11 +34,11 @@ from parity.compare.exits import (EXIT_IO, EXIT_OK, EXIT_RUNNER, EXIT_SHAPE, EXI
 from parity.errors import ParityInputError, ParityUsageError
 from parity.ports.argfiles import input_files
 from parity.ports.process import Runner, RunResult, run_isolated
+from parity.thresholds import Thresholds
 
 __all__ = ["CompareOptions", "ComparePlan", "CompareResult", "plan_compare", "execute_compare",
            "EXIT_OK", "EXIT_USAGE", "EXIT_RUNNER", "EXIT_THRESHOLD", "EXIT_SHAPE", "EXIT_IO", "STATUS_BY_EXIT"]
 
-DEFAULT_THRESHOLD = 0.95        # AT-TOOLS-001's default; parity gates use the registry (pwb matrix)
 DEFAULT_PNG_PERCENTILE = 99.5
 
 
@@ -49,7 +49,8 @@ class CompareOptions:
     args: tuple[str, ...]
     outdir: Path | None = None
     roi: tuple[int, int, int, int] | None = None      # C inclusive: xmin xmax ymin ymax (x = fast)
-    threshold: float = DEFAULT_THRESHOLD
+    threshold: float | None = None                     # correlation gate override (--threshold)
+    threshold_class: str | None = None                 # registry class; None = DEFAULT_CLASS (gates.py)
     resample: bool = False
     png_percentile: float = DEFAULT_PNG_PERCENTILE
     save_diff: bool = False
@@ -79,6 +80,12 @@ class ComparePlan:
     inputs: tuple[Path, ...]
     expected_shape: tuple[int, int] | None
     timeout: dict = field(default_factory=dict)  # timeout_s per runner, and how it was chosen
+    thresholds: Thresholds | None = None         # the registry class the gates use
+
+    @property
+    def corr_min(self) -> float:
+        """The correlation gate: ``--threshold`` when given, else the class's ``corr_min``."""
+        return self.thresholds.corr_min if self.options.threshold is None else float(self.options.threshold)
 
     @property
     def timeout_s(self) -> float | None:
@@ -126,7 +133,7 @@ class CompareResult:
 def _validate_options(o: CompareOptions) -> None:
     if not o.args:
         raise ParityUsageError("no nanoBragg arguments: give them after '--'")
-    if not -1.0 <= float(o.threshold) <= 1.0:
+    if o.threshold is not None and not -1.0 <= float(o.threshold) <= 1.0:
         raise ParityUsageError(f"--threshold must be in [-1, 1], got {o.threshold}")
     if not 0.0 < float(o.png_percentile) <= 100.0:
         raise ParityUsageError(f"--png-scale must be a percentile in (0, 100], got {o.png_percentile}")
@@ -166,11 +173,14 @@ def plan_compare(options: CompareOptions) -> ComparePlan:
 
         check_outdir_free(options.outdir)
     inputs = tuple(input_files(args, base=base))
+    from parity.compare.gates import DEFAULT_CLASS
     from parity.compare.sides import resolve_sides
+    from parity.thresholds import class_thresholds
 
+    thresholds = class_thresholds(options.threshold_class or DEFAULT_CLASS)
     c, py = resolve_sides(options)
     return ComparePlan(options=options, args=args, base=base, c=c, py=py, inputs=inputs, expected_shape=expected,
-                       timeout=_timeout(options, args, base, expected))
+                       timeout=_timeout(options, args, base, expected), thresholds=thresholds)
 
 
 def _timeout(options: CompareOptions, args, base: Path, expected) -> dict:

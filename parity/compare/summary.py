@@ -11,7 +11,7 @@ import math
 
 from parity.compare.outdir import args_hash, canonical_args
 
-__all__ = ["SUMMARY_SCHEMA", "ROI_CONVENTION", "build_summary", "one_line", "table_rows"]
+__all__ = ["SUMMARY_SCHEMA", "ROI_CONVENTION", "build_summary", "one_line", "table_rows", "failed_gate_names"]
 
 SUMMARY_SCHEMA = "nb-compare.summary/1"
 ROI_CONVENTION = ("C inclusive, as nanoBragg's -roi: [xmin, xmax, ymin, ymax], x = fast, y = slow,"
@@ -74,7 +74,11 @@ def build_summary(plan, result) -> dict:
         "resample_note": d.get("resample_note"),
         "shape_expected": list(plan.expected_shape) if plan.expected_shape else None,
         "shape_c": d.get("shape_c"), "shape_py": d.get("shape_py"),
-        "threshold": o.threshold,
+        "threshold": plan.corr_min,
+        "threshold_source": "--threshold" if o.threshold is not None else f"registry {plan.thresholds.klass}",
+        "threshold_class": plan.thresholds.klass,
+        "thresholds": plan.thresholds.to_dict(),
+        "gates": d.get("gates"),
         "timeout": dict(plan.timeout),
         "runtime_c_ms": _ms(result.c_run), "runtime_py_ms": _ms(result.py_run),
         **{key: metrics.get(src) for key, src in _METRIC_KEYS.items()},
@@ -107,10 +111,19 @@ def _num(value, spec: str = ".6g") -> str:
     return str(value)
 
 
+def failed_gate_names(summary: dict) -> list[str]:
+    """``["2 sum_ratio", "3 max_rel_err"]``: the failed gates, by number and name."""
+    return [f"{g['number']} {g['name']}" for g in summary.get("gates") or [] if not g["passed"]]
+
+
 def one_line(summary: dict, *, outdir: str) -> str:
-    """``PASS corr=… | rmse=… max|Δ|=… sum_ratio=… | peaks m/n … | outdir`` (or FAIL with the reason)."""
+    """``PASS corr=… | rmse=… max|Δ|=… sum_ratio=… | peaks m/n … | outdir`` (or FAIL with the failed gates
+    or the reason)."""
     verdict = "PASS" if summary["exit_code"] == 0 else f"FAIL ({summary['status']})"
     parts = [verdict]
+    failed = failed_gate_names(summary)
+    if failed:
+        parts.append(f"failed gates ({summary['threshold_class']}): {', '.join(failed)}")
     if summary["correlation"] is not None:
         parts.append(f"corr={_num(summary['correlation'], '.9f')} (threshold {summary['threshold']})")
         parts.append(f"rmse={_num(summary['rmse'], '.3g')} max|d|={_num(summary['max_abs_diff'], '.3g')}"
@@ -118,7 +131,7 @@ def one_line(summary: dict, *, outdir: str) -> str:
         p = summary["peaks"]
         parts.append(f"peaks {p['n_matched']}/{p['n_ref']} matched, median {_num(p['median_dist_px'], '.2f')} px,"
                      f" max {_num(p['max_dist_px'], '.2f')} px")
-    if summary["exit_code"] != 0 and summary["notes"]:
+    if summary["exit_code"] != 0 and summary["notes"] and not failed:
         parts.append(summary["notes"][0])
     parts.append(outdir)
     return "nb-compare: " + " | ".join(parts)
@@ -142,4 +155,7 @@ def table_rows(summary: dict) -> list[tuple[str, str]]:
         ("ROI (C inclusive x=fast)", "full image" if roi["full_image"] else str(roi["xmin_xmax_ymin_ymax"])),
         ("runtime C / Py", f"{_num(summary['runtime_c_ms'], '.1f')} / {_num(summary['runtime_py_ms'], '.1f')} ms"),
     ]
+    for g in summary.get("gates") or []:
+        rows.append((f"gate {g['number']} {g['name']}", f"{'ok' if g['passed'] else 'FAIL'}  {_num(g['value'], '.9g')}"
+                                                         f" (needs {g['op']} {_num(g['threshold'], '.9g')})"))
     return rows
