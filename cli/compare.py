@@ -174,6 +174,8 @@ def _render(result) -> None:
         for label, value in table_rows(s):
             table.add_row(label, value)
         console.print(table)
+    for kd in s["known_divergences"]:
+        console.print(f"known divergence: {kd['verdict']}" + ("" if kd["certain"] else " (if the run reaches it)"))
     for note in s["notes"]:
         print(f"nb-compare: {note}", file=sys.stderr)
     print(one_line(s, outdir=_shown(result.outdir)))

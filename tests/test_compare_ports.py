@@ -141,3 +141,49 @@ def test_default_timeout_is_recorded(app, tmp_path):
     assert result.exit_code == 0, result.output
     t = summary_of(out)["timeout"]
     assert t["source"] == "default" and t["pixels"] == 32 * 32 and t["timeout_s"] >= 120
+
+
+# ---- known divergences are statements about the C ---------------------------------------------------
+PHI_ARGS = ARGS + ["-phi", "0", "-osc", "90", "-phisteps", "9"]
+
+
+def _kds(tmp_path, **sides) -> dict:
+    from parity.compare.run import CompareOptions, plan_compare
+    from parity.compare.summary import known_divergences
+
+    plan = plan_compare(CompareOptions(args=tuple(PHI_ARGS), c_bin=str(make_fake(tmp_path, "fake_c")), **sides))
+    return {kd["id"]: kd for kd in known_divergences(plan)}
+
+
+def test_known_divergence_wording_follows_the_port(tmp_path):
+    simcore = _kds(tmp_path)["KD-PHI-CARRYOVER"]
+    assert simcore["verdict"] == "matches C via KD-PHI-CARRYOVER (emulated)" and simcore["port"] == "simcore"
+    assert simcore["verdicts"]["ref"] == "the C does KD-PHI-CARRYOVER here"
+    theirs = _kds(tmp_path, cand_cmd=str(make_fake(tmp_path, "theirs")))
+    assert theirs["KD-PHI-CARRYOVER"]["verdict"] == ("the C does KD-PHI-CARRYOVER here: check that your port"
+                                                     " reproduces it")
+    assert not any("matches" in kd["verdict"] for kd in theirs.values())
+    legacy = _kds(tmp_path, py_bin=str(make_fake(tmp_path, "py_bin")))      # --py-bin: not known to be simcore
+    assert legacy["KD-PHI-CARRYOVER"]["verdict"].endswith("check that your port reproduces it")
+    # port vs port: the verdict is about the candidate; the reference's own wording is kept beside it
+    both = _kds(tmp_path, ref="simcore", cand_cmd=str(make_fake(tmp_path, "theirs2")))["KD-PHI-CARRYOVER"]
+    assert both["verdicts"] == {"ref": "matches C via KD-PHI-CARRYOVER (emulated)",
+                                "cand": "the C does KD-PHI-CARRYOVER here: check that your port reproduces it"}
+
+
+def test_simcore_emulation_switch_in_args_changes_its_wording(tmp_path):
+    from parity.compare.run import CompareOptions, plan_compare
+    from parity.compare.summary import known_divergences
+
+    args = tuple(PHI_ARGS + ["-emulate_c", "phi_carryover=off"])
+    plan = plan_compare(CompareOptions(args=args, c_bin=str(make_fake(tmp_path, "fake_c"))))
+    [kd] = [k for k in known_divergences(plan) if k["id"] == "KD-PHI-CARRYOVER"]
+    assert kd["verdict"] == "differs by design: KD-PHI-CARRYOVER"
+
+
+def test_console_prints_the_port_wording(app, tmp_path):
+    result = compare(app, "--outdir", tmp_path / "out", "--c-bin", make_fake(tmp_path, "c"),
+                     "--cand-cmd", str(make_fake(tmp_path, "theirs")), args=PHI_ARGS)
+    assert result.exit_code == 0, result.output
+    assert "known divergence: the C does KD-PHI-CARRYOVER here: check that your port reproduces it" in result.stdout
+    assert "matches C via" not in result.stdout

@@ -11,7 +11,8 @@ import math
 
 from parity.compare.outdir import args_hash, canonical_args
 
-__all__ = ["SUMMARY_SCHEMA", "ROI_CONVENTION", "build_summary", "one_line", "table_rows", "failed_gate_names"]
+__all__ = ["SUMMARY_SCHEMA", "ROI_CONVENTION", "build_summary", "one_line", "table_rows", "failed_gate_names",
+           "known_divergences"]
 
 SUMMARY_SCHEMA = "nb-compare.summary/1"
 ROI_CONVENTION = ("C inclusive, as nanoBragg's -roi: [xmin, xmax, ymin, ymax], x = fast, y = slow,"
@@ -40,6 +41,26 @@ def _roi_block(plan, details: dict) -> dict:
     return {"convention": ROI_CONVENTION, **block}
 
 
+def known_divergences(plan) -> list[dict]:
+    """The C quirks ARGS touch, worded for each side's port (parity.quirks.registry): ``verdict`` is about
+    the candidate (about the reference when the candidate is the C), ``verdicts`` holds both sides'."""
+    from parity.evidence.errors import EvidenceUsageError
+    from parity.quirks.registry import classify, emulation_from_args
+
+    sides = {"ref": plan.c.port, "cand": plan.py.port}
+    about = "cand" if sides["cand"].kind != "c" or sides["ref"].kind == "c" else "ref"
+    per_side = {}
+    for side, port in sides.items():
+        try:
+            emulation = emulation_from_args(plan.args) if port.kind == "simcore" else None
+        except EvidenceUsageError:        # simcore refused the flag itself (runner failed): defaults
+            emulation = None
+        per_side[side] = classify(list(plan.args), port=port.kind, emulation=emulation)
+    return [{"id": m.id, "verdict": m.verdict, "certain": m.certain, "reason": m.reason, "about": about,
+             "port": sides[about].name, "verdicts": {side: per_side[side][i].verdict for side in sides}}
+            for i, m in enumerate(per_side[about])]
+
+
 def _ms(run) -> float | None:
     return None if run is None else round(run.wall_s * 1000.0, 3)
 
@@ -47,7 +68,6 @@ def _ms(run) -> float | None:
 def build_summary(plan, result) -> dict:
     """The summary.json dict for a finished (or failed) comparison."""
     from parity.compare.sides import port_block
-    from parity.quirks.registry import classify
     from parity.evidence.provenance import collect_provenance, repo_root
 
     root = repo_root()
@@ -94,8 +114,7 @@ def build_summary(plan, result) -> dict:
         "git_sha": prov["git"]["sha"], "git_dirty": prov["git"]["dirty"],
         "versions": {"python": prov["python"], "numpy": prov["numpy"], "torch": prov["torch"]},
         "device": plan.device, "dtype": plan.dtype,
-        "known_divergences": [{"id": m.id, "verdict": m.verdict, "certain": m.certain, "reason": m.reason}
-                              for m in classify(list(plan.args))],
+        "known_divergences": known_divergences(plan),
         "provenance": prov,
     }
     summary["files"] = sorted([p.name for p in result.outdir.iterdir() if p.is_file() and not p.name.startswith(".")]
