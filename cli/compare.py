@@ -175,7 +175,7 @@ def _render(result) -> None:
             table.add_row(label, value)
         console.print(table)
     for kd in s["known_divergences"]:
-        console.print(f"known divergence: {kd['verdict']}" + ("" if kd["certain"] else " (if the run reaches it)"))
+        console.print(f"known divergence: {kd['verdict']}" + ("" if kd["certain"] else " (possible)"))
     for note in s["notes"]:
         print(f"nb-compare: {note}", file=sys.stderr)
     print(one_line(s, outdir=_shown(result.outdir)))

@@ -3,10 +3,8 @@ exit 3 naming each failed gate, on the defects of issue #11 that correlation alo
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from cli import compare as compare_cli
@@ -14,7 +12,7 @@ from parity.compare.gates import DEFAULT_CLASS, evaluate_gates
 from parity.images.metrics import compare_images
 from parity.matrix.registry import load_registry
 from parity.thresholds import class_thresholds
-from conftest import make_fake
+from conftest import make_fake, sub_app
 
 RUNNER = CliRunner()
 ARGS = ["-default_F", "100", "-cell", "100", "100", "100", "90", "90", "90", "-detpixels", "32"]
@@ -23,11 +21,8 @@ WEAK_PEAKS = {"extra_peaks": [[4, 4, 1.1], [28, 28, 1.1]], "extra_peak_sigma2": 
 
 
 @pytest.fixture(scope="module")
-def app() -> typer.Typer:
-    app = typer.Typer()
-    compare_cli.register(app)
-    app.command("noop")(lambda: None)
-    return app
+def app():
+    return sub_app(compare_cli.register)
 
 
 def run(app, tmp_path, c: dict, py: dict, *options):

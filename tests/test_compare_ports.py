@@ -4,31 +4,26 @@ wrapper's children."""
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import sys
 import time
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from cli import compare as compare_cli
 from parity.evidence.workspace import resolve_workspace
 from parity.ports.profile import port_from_cmd, save_profile
-from conftest import make_fake
+from conftest import make_fake, process_gone, sub_app
 
 RUNNER = CliRunner()
 ARGS = ["-default_F", "100", "-cell", "100", "100", "100", "90", "90", "90", "-detpixels", "32"]
 
 
 @pytest.fixture(scope="module")
-def app() -> typer.Typer:
-    app = typer.Typer()
-    compare_cli.register(app)
-    app.command("noop")(lambda: None)
-    return app
+def app():
+    return sub_app(compare_cli.register)
 
 
 def compare(app, *options, args=ARGS):
@@ -54,7 +49,7 @@ def test_py_cmd_takes_a_whole_command_line(app, tmp_path):
     assert s["ports"]["cand"]["kind"] == "command" and s["ports"]["cand"]["source"] == "--cand-cmd"
     assert s["ports"]["cand"]["command"][-1] == "--no-jit"
     assert [i["sha256"] for i in s["ports"]["cand"]["identity"]][1] is not None      # the script is hashed too
-    assert str(tmp_path) not in json.dumps(s["ports"])                                  # no absolute paths
+    assert str(tmp_path) not in json.dumps({k: s[k] for k in ("ports", "binaries")})   # no absolute paths
     assert "Py runtime:" in result.stdout and "C runtime:" in result.stdout
 
 
@@ -105,17 +100,6 @@ def test_side_errors_are_one_line(app, tmp_path, options, code, fragment):
     assert not (tmp_path / "out").exists()
 
 
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    try:
-        return "State:\tZ" in Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return True
-
-
 def test_timeout_kills_a_wrapped_runner_and_its_children(app, tmp_path):
     """issue #13 item 6: the C runner is a shell wrapper; its child (and that child's child) must die."""
     pid_file = tmp_path / "child.pid"
@@ -130,9 +114,9 @@ def test_timeout_kills_a_wrapped_runner_and_its_children(app, tmp_path):
     s = summary_of(out)
     assert s["timeout"] == {"timeout_s": 5.0, "source": "--timeout"} and "timed out" in result.stderr
     deadline = time.monotonic() + 60
-    while not _gone(int(pid_file.read_text())) and time.monotonic() < deadline:
+    while not process_gone(int(pid_file.read_text())) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _gone(int(pid_file.read_text()))
+    assert process_gone(int(pid_file.read_text()))
 
 
 def test_default_timeout_is_recorded(app, tmp_path):

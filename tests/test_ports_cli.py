@@ -6,24 +6,20 @@ import shlex
 import sys
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from cli import port as port_cli
 from parity.ports.check import CHECK_ARGS, check_port
 from parity.ports.profile import port_from_cmd
-from conftest import make_fake
+from conftest import make_fake, sub_app
 
 RUNNER = CliRunner()
 TRACE = "-trace_pixel {slow} {fast}"
 
 
 @pytest.fixture(scope="module")
-def app() -> typer.Typer:
-    app = typer.Typer()
-    port_cli.register(app)
-    app.command("noop")(lambda: None)
-    return app
+def app():
+    return sub_app(port_cli.register)
 
 
 def pwb(app, *args):

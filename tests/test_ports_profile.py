@@ -4,7 +4,6 @@ process-group timeouts that leave no grandchild behind, and traced runs."""
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import sys
 import time
@@ -17,7 +16,7 @@ from parity.evidence.workspace import resolve_workspace
 from parity.ports.process import preflight, run_isolated, runner_for, trace_port
 from parity.ports.profile import (Port, list_profiles, load_profile, parse_env, port_from_cmd, resolve_port,
                                   save_profile)
-from conftest import make_fake
+from conftest import make_fake, process_gone
 
 
 # ---- built-in ports --------------------------------------------------------------------------------
@@ -123,19 +122,6 @@ def test_command_not_found_is_one_input_error(tmp_path):
         preflight(runner_for(port_from_cmd(str(tmp_path / "absent"))))
 
 
-def _gone(pid: int) -> bool:
-    """True when ``pid`` no longer runs (absent, or a zombie waiting for init to reap it)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    status = Path(f"/proc/{pid}/status")
-    try:
-        return "State:\tZ" in status.read_text()
-    except OSError:
-        return True
-
-
 def test_timeout_kills_the_whole_process_group(tmp_path):
     pid_file = tmp_path / "child.pid"
     fake = make_fake(tmp_path, "spawner", spawn_sleeper=str(pid_file))
@@ -149,9 +135,9 @@ def test_timeout_kills_the_whole_process_group(tmp_path):
     while not pid_file.is_file() and time.monotonic() < deadline:     # the child was started before the kill
         time.sleep(0.05)
     pid = int(pid_file.read_text())
-    while not _gone(pid) and time.monotonic() < deadline:
+    while not process_gone(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _gone(pid), f"grandchild {pid} survived the timeout"
+    assert process_gone(pid), f"grandchild {pid} survived the timeout"
 
 
 def test_trace_port_keeps_the_trace_and_the_image(tmp_path):

@@ -1,24 +1,27 @@
-"""nb-compare: run the C program and simcore on the same ARGS and compare their float images.
+"""nb-compare: run two ports (default: the C and simcore) on the same ARGS and compare their float images.
 
 The contract is docs/nb-compare.md (AT-TOOLS-001 with its gaps closed). Two steps, so nothing is
-written before every argument, input file and binary has been checked:
+written before every argument, input file and port has been checked:
 
     plan = plan_compare(CompareOptions(args=("-default_F", "100", ...)))   # usage 1 / I/O 5
     result = execute_compare(plan)                                          # runs, writes outdir
-    result.exit_code, result.summary["correlation"], result.outdir
+    result.exit_code, result.summary["gates"], result.outdir
 
 Exit codes (``EXIT_*``): 0 success · 1 usage error · 2 a runner failed (non-zero exit, timeout or
-no float image; both runners always run and both stdout/stderr files are kept) · 3 correlation
-below ``threshold`` (or n/a: a constant image) · 4 shape mismatch without ``resample`` · 5 I/O or
-parse error (missing binary or input file, unparseable ARGS, unreadable image).
+no float image; both runners always run and both stdout/stderr files are kept) · 3 a gate of the
+registry class failed (:mod:`parity.compare.gates`: correlation, sum ratio, relative error above
+1 % of max, brightest pixel; n/a fails) · 4 shape mismatch without ``resample`` · 5 I/O or parse
+error (missing binary, command or input file, unparseable ARGS, unreadable image).
 ``plan_compare`` raises ParityUsageError (→ 1) or ParityInputError (→ 5); ``execute_compare``
 returns codes 0, 2, 3, 4, 5 as results, with summary.json written in every case.
 
-Runner arguments: each runner gets the user's ARGS unchanged except that input files are copied
-into its own fresh temporary directory and renamed there, other output files are kept inside it,
-and our ``-floatfile`` replaces the caller's (see :mod:`parity.ports.argfiles`). No ``-nonoise``
+The sides (:mod:`parity.compare.sides`): the reference (files ``c_*``) and the candidate (``py_*``),
+each any port. Runner arguments: each gets the user's ARGS unchanged except that input files are
+copied into its own fresh temporary directory and renamed there, other output files are kept inside
+it, and our ``-floatfile`` replaces the caller's (see :mod:`parity.ports.argfiles`). No ``-nonoise``
 or ``-nopgm`` is added: the argv stays what the user asked, and the extra default files are written
-in the throw-away directory. simcore additionally gets ``-dtype``/``-device`` when they are given.
+in the throw-away directory. ``-dtype``/``-device`` are added when given (simcore, or a candidate
+that is not the C). Each runner has a timeout (:mod:`parity.compare.timeout`; ``--timeout``).
 The argv each runner was given is recorded in summary.json (``argv_c``, ``argv_py``).
 """
 from __future__ import annotations
@@ -199,7 +202,7 @@ def _write_text(outdir: Path, name: str, text: str) -> None:
 
 
 def execute_compare(plan: ComparePlan, *, cwd: str | os.PathLike | None = None) -> CompareResult:
-    """Run C then Python (each in a fresh temp dir), compare, and write every output file.
+    """Run the reference then the candidate (each in a fresh temp dir), compare, and write every output file.
 
     Returns a CompareResult whose ``exit_code`` follows the module table; summary.json is written
     for every outcome. Only a failure to create the output directory raises.

@@ -8,6 +8,7 @@ inside the repo relative to its root, elsewhere ``external:<name>``; the sha256 
 from __future__ import annotations
 
 import math
+import os
 
 from parity.compare.outdir import args_hash, canonical_args
 
@@ -25,9 +26,10 @@ _METRIC_KEYS = {"correlation": "correlation", "mse": "mse", "rmse": "rmse", "max
 def _binary(runner, root) -> dict:
     from parity.evidence.provenance import relpath_from_root
 
+    rest = [relpath_from_root(t, root=root) if os.path.isabs(t) else t for t in runner.command[1:]]
     return {"path": relpath_from_root(runner.executable, root=root), "name": runner.executable.name,
             "sha256": runner.sha256, "source": runner.source,
-            "command": [relpath_from_root(runner.executable, root=root), *runner.command[1:]]}
+            "command": [relpath_from_root(runner.executable, root=root), *rest]}
 
 
 def _roi_block(plan, details: dict) -> dict:

@@ -10,8 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from parity.errors import ParityUsageError
-from parity.thresholds import (REGISTRY_PATH, Thresholds, class_thresholds, load_registry,  # noqa: F401 - re-exported
-                               load_registry_text, thresholds_for)
+from parity.thresholds import (REGISTRY_PATH, Thresholds, class_thresholds, load_registry, load_registry_text,
+                               thresholds_for)
+
+__all__ = ["REGISTRY_PATH", "Thresholds", "class_thresholds", "load_registry", "load_registry_text", "thresholds_for",
+           "check_not_looser", "REGISTRY_RELPATH", "GitUnavailable", "git_show_text", "registry_history"]
 
 
 def check_not_looser(old: dict, new: dict) -> list[str]:
