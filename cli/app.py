@@ -26,6 +26,7 @@ COMMAND_MODULES: list[str] = [
     "cli.trace_diff",
     "cli.trace_sweep",
     "cli.compare",
+    "cli.port",
     "cli.matrix",
     "cli.bench",
     "cli.metrics",

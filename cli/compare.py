@@ -1,13 +1,17 @@
-"""``nb-compare`` (console entry ``cli.compare:main``) and ``pwb compare``: C vs simcore on the same ARGS.
+"""``nb-compare`` (console entry ``cli.compare:main``) and ``pwb compare``: two ports on the same ARGS.
 
-    nb-compare [--outdir DIR] [--roi XMIN XMAX YMIN YMAX] [--threshold T] [--resample]
-               [--png-scale PCTL] [--save-diff] [--c-bin PATH] [--py-bin PATH] [--dtype D]
-               [--device D] [--timeout S] [--case RUN_ID] [--bundle] [--slug SLUG] -- ARGS...
+    nb-compare [--outdir DIR] [--roi XMIN XMAX YMIN YMAX] [--threshold-class NAME] [--threshold T]
+               [--resample] [--png-scale PCTL] [--save-diff] [--c-bin PATH] [--py-bin PATH]
+               [--ref PORT | --ref-cmd CMD] [--cand PORT | --cand-cmd/--py-cmd CMD] [--workspace DIR]
+               [--dtype D] [--device D] [--timeout S] [--case RUN_ID] [--bundle] [--slug SLUG] -- ARGS...
 
+The reference is the C and the candidate simcore unless told otherwise (parity.compare.sides); the
+verdict is the four gates of a registry threshold class (parity.compare.gates; default GOLDEN-IMAGE).
 Both keep nb-compare's own exit codes (docs/nb-compare.md), not the pwb table:
-0 success · 1 usage error · 2 a runner failed · 3 correlation below --threshold ·
-4 shape mismatch without --resample · 5 I/O or parse error (missing binary or input file,
-unparseable ARGS, unreadable image). The work is in parity.compare.run; this module parses and renders.
+0 success · 1 usage error · 2 a runner failed · 3 a gate failed (correlation, sum ratio, relative
+error, brightest pixel) · 4 shape mismatch without --resample · 5 I/O or parse error (missing binary,
+command or input file, unparseable ARGS, unreadable image). The work is in parity.compare.run; this
+module parses and renders.
 """
 from __future__ import annotations
 
@@ -29,9 +33,11 @@ except ImportError:  # pragma: no cover - older typer with the click package
 
 ROI_HELP = ("C inclusive, as nanoBragg's -roi: XMIN XMAX YMIN YMAX, x = fast, y = slow, zero-based, both"
             " ends inclusive (recorded so in summary.json).")
-HELP = ("Run the C nanoBragg and simcore on the same ARGS (after --), each in a fresh temp dir, and compare"
-        " their float images. Exit: 0 ok, 1 usage, 2 runner failed, 3 correlation below --threshold,"
-        " 4 shape mismatch, 5 I/O or parse error.")
+HELP = ("Run two ports (default: the C nanoBragg and simcore) on the same ARGS (after --), each in a fresh"
+        " temp dir, and judge the candidate's float image against the reference's with the gates of a"
+        " registry threshold class (correlation, sum ratio, relative error above 1% of max, brightest"
+        " pixel). Exit: 0 ok, 1 usage, 2 runner failed, 3 a gate failed, 4 shape mismatch,"
+        " 5 I/O or parse error.")
 
 
 class NbCompareCommand(TyperCommand):
@@ -73,7 +79,10 @@ def compare(
                                           " comparisons/<YYYYMMDD-HHMMSS>-<args hash>/ in the cwd (UTC)."),
     roi: Optional[Tuple[int, int, int, int]] = typer.Option(None, "--roi", metavar="XMIN XMAX YMIN YMAX",
                                                             help=ROI_HELP),
-    threshold: float = typer.Option(0.95, "--threshold", help="Minimum correlation (else exit 3)."),
+    threshold_class: Optional[str] = typer.Option(None, "--threshold-class", metavar="NAME", help="Registry"
+                                                  " class whose gates judge the images (default GOLDEN-IMAGE)."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="Minimum correlation, replacing the"
+                                              " class's corr_min (the other gates stay)."),
     resample: bool = typer.Option(False, "--resample", help="Resize the Python image to the C shape"
                                   " (nearest neighbour) instead of exiting 4 on a shape mismatch."),
     png_scale: float = typer.Option(99.5, "--png-scale", metavar="PCTL", help="PNG white level: this"
@@ -82,9 +91,21 @@ def compare(
     c_bin: Optional[Path] = typer.Option(None, "--c-bin", help="C binary (else $NB_C_BIN, else ./nanoBragg)."),
     py_bin: Optional[Path] = typer.Option(None, "--py-bin",
                                           help="Python runner (else $NB_PY_BIN, else python -m simcore)."),
-    dtype: Optional[str] = typer.Option(None, "--dtype", help="float32|float64, passed to simcore as -dtype."),
-    device: Optional[str] = typer.Option(None, "--device", help="cpu|cuda, passed to simcore as -device."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", metavar="S", help="Kill a runner after S seconds."),
+    ref: Optional[str] = typer.Option(None, "--ref", metavar="PORT", help="Reference port: c (default), c-trace,"
+                                      " simcore or a profile name (pwb port add)."),
+    cand: Optional[str] = typer.Option(None, "--cand", metavar="PORT", help="Candidate port: c, c-trace, simcore"
+                                       " or a profile name (default: --py-bin, else simcore)."),
+    ref_cmd: Optional[str] = typer.Option(None, "--ref-cmd", metavar="CMD", help="Reference as a whole command"
+                                          " line (shell-split; ARGS are appended)."),
+    cand_cmd: Optional[str] = typer.Option(None, "--cand-cmd", "--py-cmd", metavar="CMD", help="Candidate as a"
+                                           " whole command line, e.g. \"python -m theirport --fast\"."),
+    workspace: Optional[Path] = typer.Option(None, "--workspace", metavar="DIR", help="Workspace whose"
+                                             " .pwb/ports/ holds the port profiles (default: git top level)."),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help="float32|float64, passed as -dtype to simcore and"
+                                       " to a candidate that is not the C."),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu|cuda, passed as -device (as --dtype)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", metavar="S", help="Kill a runner (its whole process"
+                                            " group) after S seconds; default 120 s + 5 us x pixels x loops."),
     case: Optional[str] = typer.Option(None, "--case", metavar="RUN_ID", help="Take ARGS from this case-matrix"
                                        " run (input files from its golden folder) instead of after --."),
     bundle: BundleFlag = False,
@@ -100,13 +121,16 @@ def compare(
         request = bundle_request(bundle, slug, reports_root)
         nb_args, base = _resolve_args(args, case)
         options = CompareOptions(args=tuple(nb_args), outdir=outdir, roi=roi, threshold=threshold,
+                                 threshold_class=threshold_class,
                                  resample=resample, png_percentile=png_scale, save_diff=save_diff,
                                  c_bin=str(c_bin) if c_bin else None, py_bin=str(py_bin) if py_bin else None,
-                                 dtype=dtype, device=device, timeout_s=timeout, base=base, case=case)
+                                 ref=ref, cand=cand, ref_cmd=ref_cmd, cand_cmd=cand_cmd,
+                                 workspace=str(workspace) if workspace else None, dtype=dtype, device=device, timeout_s=timeout, base=base, case=case)
         plan = plan_compare(options)
         with maybe_bundle(request, kind="nb-compare", default_slug=case or f"nb-compare-{args_hash(plan.args)}",
                           ctx=ctx, inputs=plan.inputs, binaries=[plan.c.executable, plan.py.executable],
-                          config={"args": list(plan.args), "threshold": threshold, "roi": list(roi) if roi else None,
+                          config={"args": list(plan.args), "threshold": plan.corr_min,
+                                  "threshold_class": plan.thresholds.klass, "roi": list(roi) if roi else None,
                                   "resample": resample, "png_scale": png_scale},
                           case=case, device=plan.device, dtype=plan.dtype) as b:
             result = execute_compare(plan)
@@ -135,18 +159,23 @@ def _render(result) -> None:
     from parity.compare.summary import one_line, table_rows
 
     s = result.summary
+    ref, cand = s["ports"]["ref"], s["ports"]["cand"]
     console = Console(highlight=False)
     if s["runtime_c_ms"] is not None:
-        console.print(f"C runtime: {s['runtime_c_ms'] / 1000.0:.3f} s")
+        label = "C runtime" if ref["kind"] == "c" else f"Ref runtime ({ref['name']})"
+        console.print(f"{label}: {s['runtime_c_ms'] / 1000.0:.3f} s")
     if s["runtime_py_ms"] is not None:
-        console.print(f"Py runtime: {s['runtime_py_ms'] / 1000.0:.3f} s")
+        label = "Py runtime" if cand["kind"] != "c" else f"Cand runtime ({cand['name']})"
+        console.print(f"{label}: {s['runtime_py_ms'] / 1000.0:.3f} s")
     if s["correlation"] is not None:
-        table = Table(title="nb-compare (C = reference)", show_header=True)
+        table = Table(title=f"nb-compare (reference = {ref['name']}, candidate = {cand['name']})", show_header=True)
         table.add_column("metric")
         table.add_column("value", justify="right")
         for label, value in table_rows(s):
             table.add_row(label, value)
         console.print(table)
+    for kd in s["known_divergences"]:
+        console.print(f"known divergence: {kd['verdict']}" + ("" if kd["certain"] else " (possible)"))
     for note in s["notes"]:
         print(f"nb-compare: {note}", file=sys.stderr)
     print(one_line(s, outdir=_shown(result.outdir)))

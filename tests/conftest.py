@@ -39,3 +39,28 @@ def make_fake(folder: Path, name: str, **cfg) -> Path:
     path.chmod(0o755)
     Path(str(path) + ".json").write_text(json.dumps(cfg))
     return path
+
+
+def sub_app(register):
+    """A Typer app with one command group registered (``register(app)``) plus a no-op command, so the
+    group's commands are sub-commands as in ``pwb``."""
+    import typer
+
+    app = typer.Typer()
+    register(app)
+    app.command("noop")(lambda: None)
+    return app
+
+
+def process_gone(pid: int) -> bool:
+    """True when ``pid`` no longer runs (absent, or a zombie waiting for its parent to reap it)."""
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        return "State:\tZ" in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True

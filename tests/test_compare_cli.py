@@ -102,16 +102,19 @@ def test_both_runners_get_the_same_args_and_only_py_gets_dtype(app, tmp_path):
 
 
 def test_save_diff_roi_and_png_scale(app, fakes, tmp_path):
+    """py = 2 c: every file is written; the gates fail on the sum and the relative error, not on the
+    correlation (contract change of issue #11: this exited 0 when correlation was the only gate)."""
     out = tmp_path / "out"
     result = compare(app, "--outdir", out, "--save-diff", "--roi", 8, 23, 4, 27, "--png-scale", 90,
                      *fakes(py={"scale": 2.0}))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output
     c = np.fromfile(out / "c_float.bin", "<f4")
     diff = np.fromfile(out / "diff.bin", "<f4")
     np.testing.assert_allclose(diff, c, rtol=1e-6)          # py = 2 c, so py - c = c
     s = summary_of(out)
     assert s["roi"]["xmin_xmax_ymin_ymax"] == [8, 23, 4, 27] and s["n_pixels"] == 16 * 24
     assert s["sum_ratio"] == pytest.approx(2.0) and s["png_scale_percentile"] == 90
+    assert [g["name"] for g in s["gates"] if not g["passed"]] == ["sum_ratio", "max_rel_err"]
     roi_c = c.reshape(32, 32)[4:28, 8:24].ravel()
     union = np.concatenate([roi_c, 2 * roi_c]).astype(np.float64)
     assert s["png_scale_value"] == pytest.approx(np.percentile(union, 90))
@@ -160,11 +163,13 @@ def test_wrong_shape_exits_4(app, fakes, tmp_path):
 
 def test_resample_compares_on_the_c_shape(app, fakes, tmp_path):
     out = tmp_path / "out"
-    result = compare(app, "--outdir", out, "--resample", "--threshold", "0.1", *fakes(c={"shape": [16, 16]}))
+    # the same 16 x 16 pattern, enlarged to 32 x 32 on the Python side: equal again after resampling
+    result = compare(app, "--outdir", out, "--resample", *fakes(c={"shape": [16, 16], "image": "grid16"},
+                                                                py={"image": "grid16"}))
     assert result.exit_code == 0, result.output
     s = summary_of(out)
     assert s["resampled"] is True and "nearest neighbour" in s["resample_note"]
-    assert s["n_pixels"] == 16 * 16 and png_size(out / "py.png") == (16, 16, 8)
+    assert s["n_pixels"] == 16 * 16 and png_size(out / "py.png") == (16, 16, 8) and s["max_abs_diff"] == 0.0
 
 
 # ---- 5: I/O or parse errors ---------------------------------------------------------------------

@@ -63,7 +63,7 @@ def test_verdicts_follow_the_emulation_switch():
     args = f"{BASE} -phi 0 -osc 90 -phisteps 9".split()
     [on] = [m for m in classify(args) if m.id == "KD-PHI-CARRYOVER"]
     [off] = [m for m in classify(args, emulation={"phi_carryover": False}) if m.id == "KD-PHI-CARRYOVER"]
-    assert on.emulated is True and on.verdict == "matches C via KD-PHI-CARRYOVER" and on.certain
+    assert on.emulated is True and on.verdict == "matches C via KD-PHI-CARRYOVER (emulated)" and on.certain
     assert off.emulated is False and off.verdict == "differs by design: KD-PHI-CARRYOVER"
     [fdump] = [m for m in classify(args) if m.id == "KD-STALE-FDUMP"]
     assert fdump.verdict.startswith("avoided: KD-STALE-FDUMP") and not fdump.certain
@@ -71,6 +71,26 @@ def test_verdicts_follow_the_emulation_switch():
     assert trace.verdict == "differs by design: KD-TRACE-BEAM-CENTER-M" and trace.emulated is None
     with pytest.raises(EvidenceUsageError):
         classify(args, emulation={"phi_carry": True})
+
+
+def test_verdicts_for_another_port_never_say_matches():
+    """A known divergence is a statement about the C: for a port we did not write, it is a thing to check."""
+    args = f"{BASE} -phi 0 -osc 90 -phisteps 9 -trace_pixel 1 2".split()
+    theirs = {m.id: m for m in classify(args, port="command")}
+    assert theirs["KD-PHI-CARRYOVER"].verdict == ("the C does KD-PHI-CARRYOVER here: check that your port"
+                                                  " reproduces it")
+    assert theirs["KD-PHI-CARRYOVER"].emulated is None and theirs["KD-PHI-CARRYOVER"].certain
+    assert not any("matches" in m.verdict for m in theirs.values())
+    assert theirs["KD-STALE-FDUMP"].verdict.startswith("avoided: KD-STALE-FDUMP")      # avoided for every port
+    assert {m.id: m.verdict for m in classify(args, port="c")}["KD-PHI-CARRYOVER"] == "the C does KD-PHI-CARRYOVER here"
+    with pytest.raises(EvidenceUsageError):
+        classify(args, port="jax")
+
+
+def test_emulation_switches_read_from_simcore_args():
+    assert kdmod.emulation_from_args(["-N", "1", "-emulate_c", "phi_carryover=off"]) == {"phi_carryover": False}
+    with pytest.raises(EvidenceUsageError):
+        kdmod.emulation_from_args(["-emulate_c", "bogus=on"])
 
 
 def test_parse_emulate_c_flag():

@@ -12,7 +12,7 @@ __all__ = ["record_compare_bundle", "MAX_BUNDLE_PIXELS", "HEADLINE"]
 MAX_BUNDLE_PIXELS = 256 * 256
 HEADLINE = ("correlation", "sum_ratio", "peak_matched_fraction", "max_abs_diff")
 _DETAIL = ("rmse", "mse", "sum_c", "sum_py", "peak_median_dist_px", "peak_max_dist_px", "runtime_c_ms",
-           "runtime_py_ms", "threshold", "status")
+           "runtime_py_ms", "threshold", "threshold_class", "status")
 
 
 def record_compare_bundle(bundle, result) -> None:

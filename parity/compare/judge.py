@@ -17,11 +17,12 @@ __all__ = ["judge_runs", "PEAK_PARAMS"]
 
 # Peak detection/matching used by nb-compare (recorded in summary.json with the results).
 PEAK_PARAMS = {"top_n": 50, "percentile": 99.5, "nms_radius_px": 3.0, "gate_px": 1.0}
-_LABEL = {"c": "C runner", "py": "Python runner"}
 
 
 def _runner_problem(side: str, run) -> str | None:
-    label = _LABEL[side]
+    from parity.compare.sides import side_label
+
+    label = side_label(run.runner)
     if run.timed_out:
         return f"{label} timed out (see {side}_stderr.txt)"
     if run.returncode != 0:
@@ -58,7 +59,8 @@ def _write_diff(outdir, c, py, roi: Roi, percentile: float) -> dict:
 def judge_runs(plan, result) -> None:
     """Judge ``result.c_run`` against ``result.py_run``; never raises for runner failures."""
     from parity.compare.exits import EXIT_RUNNER, EXIT_SHAPE, EXIT_THRESHOLD
-    from parity.images.metrics import compare_images, is_available
+    from parity.compare.gates import evaluate_gates, failed_gates
+    from parity.images.metrics import compare_images
     from parity.images.peak_table import compare_peaks
 
     o, d = plan.options, result.details
@@ -68,35 +70,36 @@ def judge_runs(plan, result) -> None:
         result.notes += problems
         return
     c = read_float_image(result.c_run.float_path, expected=plan.expected_shape, stdout=result.c_run.stdout,
-                         name="C image c_float.bin")
+                         name="reference image c_float.bin")
     py = read_float_image(result.py_run.float_path, expected=plan.expected_shape, stdout=result.py_run.stdout,
-                          name="Python image py_float.bin")
+                          name="candidate image py_float.bin")
     result.c_image, result.py_image = c, py
     d.update(shape_expected=plan.expected_shape, shape_c=list(c.shape), shape_py=list(py.shape), resampled=False)
     if c.shape != py.shape:
         if not o.resample:
             result.exit_code = EXIT_SHAPE
-            result.notes.append(f"shape mismatch: C (slow, fast) = {c.shape}, Python = {py.shape};"
+            result.notes.append(f"shape mismatch: reference (slow, fast) = {c.shape}, candidate = {py.shape};"
                                 " --resample compares anyway")
             return
         py = resample_nearest(py, c.shape)
         result.py_image = py
-        d.update(resampled=True, resample_note=f"Python image resized from {tuple(d['shape_py'])} to the C shape"
-                                               f" {c.shape} (slow, fast) by nearest neighbour")
+        d.update(resampled=True, resample_note=f"candidate image resized from {tuple(d['shape_py'])} to the"
+                                               f" reference shape {c.shape} (slow, fast) by nearest neighbour")
         result.notes.append(d["resample_note"])
     roi = Roi.from_c_inclusive(*o.roi).check_within(c.shape) if o.roi else Roi.full(c.shape)
     d["roi"] = roi
-    metrics = compare_images(c, py, roi=roi)
+    th = plan.thresholds
+    metrics = compare_images(c, py, roi=roi, rel_floor_fraction=th.rel_floor, argmax_rel_tol=th.argmax_tie_rel)
     d["metrics"] = metrics.to_dict()
     d["peaks"] = compare_peaks(c, py, roi=roi, **PEAK_PARAMS).summary()
     d["peak_params"] = dict(PEAK_PARAMS)
     d["png"] = _write_previews(result.outdir, c, py, roi, o.png_percentile)
     if o.save_diff:
         d["diff"] = _write_diff(result.outdir, c, py, roi, o.png_percentile)
-    corr = metrics.correlation
-    if not is_available(corr):
+    gates = evaluate_gates(metrics, th, corr_min=plan.corr_min)
+    d["gates"] = [g.to_dict() for g in gates]
+    failed = failed_gates(gates)
+    if failed:
         result.exit_code = EXIT_THRESHOLD
-        result.notes.append(f"correlation n/a ({corr.reason}); cannot meet --threshold {o.threshold}")
-    elif corr < o.threshold:
-        result.exit_code = EXIT_THRESHOLD
-        result.notes.append(f"correlation {corr:.9f} below --threshold {o.threshold}")
+        where = f"{th.klass}" + (", correlation from --threshold" if o.threshold is not None else "")
+        result.notes += [f"{g.describe()} ({where})" for g in failed]

@@ -1,24 +1,27 @@
-"""nb-compare: run the C program and simcore on the same ARGS and compare their float images.
+"""nb-compare: run two ports (default: the C and simcore) on the same ARGS and compare their float images.
 
 The contract is docs/nb-compare.md (AT-TOOLS-001 with its gaps closed). Two steps, so nothing is
-written before every argument, input file and binary has been checked:
+written before every argument, input file and port has been checked:
 
     plan = plan_compare(CompareOptions(args=("-default_F", "100", ...)))   # usage 1 / I/O 5
     result = execute_compare(plan)                                          # runs, writes outdir
-    result.exit_code, result.summary["correlation"], result.outdir
+    result.exit_code, result.summary["gates"], result.outdir
 
 Exit codes (``EXIT_*``): 0 success · 1 usage error · 2 a runner failed (non-zero exit, timeout or
-no float image; both runners always run and both stdout/stderr files are kept) · 3 correlation
-below ``threshold`` (or n/a: a constant image) · 4 shape mismatch without ``resample`` · 5 I/O or
-parse error (missing binary or input file, unparseable ARGS, unreadable image).
+no float image; both runners always run and both stdout/stderr files are kept) · 3 a gate of the
+registry class failed (:mod:`parity.compare.gates`: correlation, sum ratio, relative error above
+1 % of max, brightest pixel; n/a fails) · 4 shape mismatch without ``resample`` · 5 I/O or parse
+error (missing binary, command or input file, unparseable ARGS, unreadable image).
 ``plan_compare`` raises ParityUsageError (→ 1) or ParityInputError (→ 5); ``execute_compare``
 returns codes 0, 2, 3, 4, 5 as results, with summary.json written in every case.
 
-Runner arguments: each runner gets the user's ARGS unchanged except that input files are copied
-into its own fresh temporary directory and renamed there, other output files are kept inside it,
-and our ``-floatfile`` replaces the caller's (see :mod:`parity.ports.argfiles`). No ``-nonoise``
+The sides (:mod:`parity.compare.sides`): the reference (files ``c_*``) and the candidate (``py_*``),
+each any port. Runner arguments: each gets the user's ARGS unchanged except that input files are
+copied into its own fresh temporary directory and renamed there, other output files are kept inside
+it, and our ``-floatfile`` replaces the caller's (see :mod:`parity.ports.argfiles`). No ``-nonoise``
 or ``-nopgm`` is added: the argv stays what the user asked, and the extra default files are written
-in the throw-away directory. simcore additionally gets ``-dtype``/``-device`` when they are given.
+in the throw-away directory. ``-dtype``/``-device`` are added when given (simcore, or a candidate
+that is not the C). Each runner has a timeout (:mod:`parity.compare.timeout`; ``--timeout``).
 The argv each runner was given is recorded in summary.json (``argv_c``, ``argv_py``).
 """
 from __future__ import annotations
@@ -33,15 +36,13 @@ from parity.compare.exits import (EXIT_IO, EXIT_OK, EXIT_RUNNER, EXIT_SHAPE, EXI
                                   STATUS_BY_EXIT)
 from parity.errors import ParityInputError, ParityUsageError
 from parity.ports.argfiles import input_files
-from parity.ports.process import (Runner, RunResult, preflight, resolve_c_runner,
-                                              resolve_py_runner, run_isolated)
+from parity.ports.process import Runner, RunResult, run_isolated
+from parity.thresholds import Thresholds
 
 __all__ = ["CompareOptions", "ComparePlan", "CompareResult", "plan_compare", "execute_compare",
            "EXIT_OK", "EXIT_USAGE", "EXIT_RUNNER", "EXIT_THRESHOLD", "EXIT_SHAPE", "EXIT_IO", "STATUS_BY_EXIT"]
 
-DEFAULT_THRESHOLD = 0.95        # AT-TOOLS-001's default; parity gates use the registry (pwb matrix)
 DEFAULT_PNG_PERCENTILE = 99.5
-SIMCORE_DEFAULT_DTYPE = "float32"
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,18 @@ class CompareOptions:
     args: tuple[str, ...]
     outdir: Path | None = None
     roi: tuple[int, int, int, int] | None = None      # C inclusive: xmin xmax ymin ymax (x = fast)
-    threshold: float = DEFAULT_THRESHOLD
+    threshold: float | None = None                     # correlation gate override (--threshold)
+    threshold_class: str | None = None                 # registry class; None = DEFAULT_CLASS (gates.py)
     resample: bool = False
     png_percentile: float = DEFAULT_PNG_PERCENTILE
     save_diff: bool = False
     c_bin: str | None = None
     py_bin: str | None = None
+    ref: str | None = None                             # reference port: c, c-trace, simcore or a profile name
+    cand: str | None = None                            # candidate port, likewise
+    ref_cmd: str | None = None                         # an ad-hoc command line for a side (shell-split)
+    cand_cmd: str | None = None                        # (--cand-cmd / --py-cmd)
+    workspace: str | None = None                       # where port profiles are (default: resolved)
     dtype: str | None = None
     device: str | None = None
     timeout_s: float | None = None
@@ -75,10 +82,32 @@ class ComparePlan:
     py: Runner
     inputs: tuple[Path, ...]
     expected_shape: tuple[int, int] | None
+    timeout: dict = field(default_factory=dict)  # timeout_s per runner, and how it was chosen
+    thresholds: Thresholds | None = None         # the registry class the gates use
+
+    @property
+    def corr_min(self) -> float:
+        """The correlation gate: ``--threshold`` when given, else the class's ``corr_min``."""
+        return self.thresholds.corr_min if self.options.threshold is None else float(self.options.threshold)
+
+    @property
+    def timeout_s(self) -> float | None:
+        return self.timeout.get("timeout_s")
+
+    @property
+    def ref(self) -> Runner:
+        """The reference side (its files and keys are the contract's ``c_*``)."""
+        return self.c
+
+    @property
+    def cand(self) -> Runner:
+        """The candidate side (the contract's ``py_*``)."""
+        return self.py
 
     @property
     def dtype(self) -> str | None:
-        return self.options.dtype or (SIMCORE_DEFAULT_DTYPE if self.py.source.startswith("default") else None)
+        """The candidate's compute dtype: ``--dtype``, else what its port says (simcore: float32)."""
+        return self.options.dtype or self.py.port.dtype
 
     @property
     def device(self) -> str:
@@ -107,7 +136,7 @@ class CompareResult:
 def _validate_options(o: CompareOptions) -> None:
     if not o.args:
         raise ParityUsageError("no nanoBragg arguments: give them after '--'")
-    if not -1.0 <= float(o.threshold) <= 1.0:
+    if o.threshold is not None and not -1.0 <= float(o.threshold) <= 1.0:
         raise ParityUsageError(f"--threshold must be in [-1, 1], got {o.threshold}")
     if not 0.0 < float(o.png_percentile) <= 100.0:
         raise ParityUsageError(f"--png-scale must be a percentile in (0, 100], got {o.png_percentile}")
@@ -147,9 +176,23 @@ def plan_compare(options: CompareOptions) -> ComparePlan:
 
         check_outdir_free(options.outdir)
     inputs = tuple(input_files(args, base=base))
-    c = preflight(resolve_c_runner(options.c_bin))
-    py = preflight(resolve_py_runner(options.py_bin, dtype=options.dtype, device=options.device))
-    return ComparePlan(options=options, args=args, base=base, c=c, py=py, inputs=inputs, expected_shape=expected)
+    from parity.compare.gates import DEFAULT_CLASS
+    from parity.compare.sides import resolve_sides
+    from parity.thresholds import class_thresholds
+
+    thresholds = class_thresholds(options.threshold_class or DEFAULT_CLASS)
+    c, py = resolve_sides(options)
+    return ComparePlan(options=options, args=args, base=base, c=c, py=py, inputs=inputs, expected_shape=expected,
+                       timeout=_timeout(options, args, base, expected), thresholds=thresholds)
+
+
+def _timeout(options: CompareOptions, args, base: Path, expected) -> dict:
+    """``--timeout`` when given, else the default proportional to the work (:mod:`parity.compare.timeout`)."""
+    if options.timeout_s is not None:
+        return {"timeout_s": float(options.timeout_s), "source": "--timeout"}
+    from parity.compare.timeout import default_timeout
+
+    return {**default_timeout(args, base=base, shape=expected), "source": "default"}
 
 
 def _write_text(outdir: Path, name: str, text: str) -> None:
@@ -159,7 +202,7 @@ def _write_text(outdir: Path, name: str, text: str) -> None:
 
 
 def execute_compare(plan: ComparePlan, *, cwd: str | os.PathLike | None = None) -> CompareResult:
-    """Run C then Python (each in a fresh temp dir), compare, and write every output file.
+    """Run the reference then the candidate (each in a fresh temp dir), compare, and write every output file.
 
     Returns a CompareResult whose ``exit_code`` follows the module table; summary.json is written
     for every outcome. Only a failure to create the output directory raises.
@@ -172,7 +215,7 @@ def execute_compare(plan: ComparePlan, *, cwd: str | os.PathLike | None = None) 
     runs: dict[str, RunResult] = {}
     for side, runner in (("c", plan.c), ("py", plan.py)):
         run = run_isolated(runner, plan.args, base=plan.base, float_dest=outdir / f"{side}_float.bin",
-                           timeout_s=o.timeout_s)
+                           timeout_s=plan.timeout_s)
         _write_text(outdir, f"{side}_stdout.txt", run.stdout)
         _write_text(outdir, f"{side}_stderr.txt", run.stderr)
         runs[side] = run

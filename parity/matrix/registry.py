@@ -1,63 +1,20 @@
-"""The threshold registry (parity/matrix/thresholds.yaml): the one place parity thresholds live.
+"""The threshold registry's lint side: the only-tighten rule and the registry's git history.
 
-Each case id maps to a threshold class tied to a spec reference. ``check_not_looser`` is the
-lint rule: comparing two registry versions, any value that moved in the loose direction is an
-error (peer lesson §6 row 7: six of nine tests had been loosened silently).
+The loader (``Thresholds``, ``load_registry``, ``thresholds_for``) lives in :mod:`parity.thresholds`
+(below compare and matrix) and is re-exported here. ``check_not_looser`` is the lint rule: comparing
+two registry versions, any value that moved in the loose direction is an error (peer lesson §6
+row 7: six of nine tests had been loosened silently).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from parity.errors import ParityUsageError
+from parity.thresholds import (REGISTRY_PATH, Thresholds, class_thresholds, load_registry, load_registry_text,
+                               thresholds_for)
 
-from parity.errors import ParityInputError, ParityUsageError
-
-REGISTRY_PATH = Path(__file__).with_name("thresholds.yaml")
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    klass: str
-    spec: str
-    corr_min: float
-    sum_ratio_tol: float
-    rel_err_max: float
-    rel_floor: float
-    argmax_tie_rel: float
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
-def load_registry_text(text: str, *, source: str = "thresholds.yaml") -> dict:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ParityInputError(f"{source}: not valid YAML ({exc.__class__.__name__})") from None
-    if not isinstance(data, dict) or not {"classes", "cases", "directions"} <= set(data):
-        raise ParityInputError(f"{source}: needs 'directions', 'classes' and 'cases'")
-    for case, klass in data["cases"].items():
-        if klass not in data["classes"]:
-            raise ParityInputError(f"{source}: case {case} names unknown class {klass}")
-    return data
-
-
-@lru_cache(maxsize=1)
-def load_registry(path: str | None = None) -> dict:
-    p = Path(path) if path else REGISTRY_PATH
-    return load_registry_text(p.read_text(), source=str(p))
-
-
-def thresholds_for(case_id: str, *, registry: dict | None = None) -> Thresholds:
-    reg = registry or load_registry()
-    try:
-        klass = reg["cases"][case_id]
-    except KeyError:
-        raise ParityUsageError(f"case {case_id} has no entry in the threshold registry") from None
-    values = reg["classes"][klass]
-    return Thresholds(klass=klass, spec=values["spec"], **{k: float(values[k]) for k in reg["directions"]})
+__all__ = ["REGISTRY_PATH", "Thresholds", "class_thresholds", "load_registry", "load_registry_text", "thresholds_for",
+           "check_not_looser", "REGISTRY_RELPATH", "GitUnavailable", "git_show_text", "registry_history"]
 
 
 def check_not_looser(old: dict, new: dict) -> list[str]:

@@ -1,9 +1,18 @@
 """Known-divergence registry (``known_divergences.yaml``) and the classifier that applies it to an argv.
 
-A run touched by a known C quirk is labelled, never passed silently:
-``"matches C via KD-…"`` when simcore's emulation switch for it is on, ``"differs by design: KD-…"``
-when it is off (or the quirk is a C trace-print defect, which we do not reproduce), and
-``"avoided: KD-…"`` when the workbench sidesteps it (e.g. a clean working directory for C).
+A run touched by a known C quirk is labelled, never passed silently. A known divergence is a
+statement about the C; what it means for a run depends on the port (``classify(..., port=KIND)``):
+
+=========== ==================================================================================
+simcore     ``"matches C via KD-… (emulated)"`` when its emulation switch is on,
+            ``"differs by design: KD-…"`` when it is off (or the quirk is a C trace-print defect,
+            which simcore does not reproduce)
+command     any other port: ``"the C does KD-… here: check that your port reproduces it"``
+            (we cannot know whether it does; nothing says "matches" unless measured)
+c           the C itself: ``"the C does KD-… here"``
+all         ``"avoided: KD-… (…)"`` when the workbench sidesteps it for every port (a clean
+            working directory per run)
+=========== ==================================================================================
 
 The YAML holds the data (scope, effect, C reference, switch, status); each entry names a
 *trigger*, a predicate in this module that reads a nanoBragg argument list with the C program's
@@ -127,13 +136,36 @@ def parse_emulate_c(values: Iterable[str], registry: Sequence[KnownDivergence] |
     return out
 
 
+PORT_KINDS = ("simcore", "command", "c")
+
+
+def _verdict(kd: KnownDivergence, port: str, on: bool | None) -> str:
+    if kd.mitigation and not kd.switch:
+        return f"avoided: {kd.id} ({kd.mitigation})"
+    if port == "c":
+        return f"the C does {kd.id} here"
+    if port == "command":
+        return f"the C does {kd.id} here: check that your port reproduces it"
+    return f"matches C via {kd.id} (emulated)" if on else f"differs by design: {kd.id}"
+
+
+def emulation_from_args(args: Sequence[str], registry: Sequence[KnownDivergence] | None = None) -> dict[str, bool]:
+    """simcore's ``-emulate_c NAME=on|off`` flags in a nanoBragg argument list (exit 2 when malformed)."""
+    tokens = [str(a) for a in args]
+    return parse_emulate_c([tokens[i + 1] for i, t in enumerate(tokens[:-1]) if t == "-emulate_c"], registry)
+
+
 def classify(args: Sequence[str], *, emulation: dict[str, bool] | None = None,
-             registry: Sequence[KnownDivergence] | None = None) -> list[KDMatch]:
+             registry: Sequence[KnownDivergence] | None = None, port: str = "simcore") -> list[KDMatch]:
     """Which known divergences apply to the nanoBragg argument list ``args`` and with which verdict.
 
     ``emulation`` maps switch names to on/off (missing names take the registry default); an
-    unknown name raises EvidenceUsageError (exit 2). Returns matches in registry order.
+    unknown name raises EvidenceUsageError (exit 2). ``port`` is the kind of port the verdict is
+    about (``PORT_KINDS``; the module table). ``emulated`` is None for a port other than simcore.
+    Returns matches in registry order.
     """
+    if port not in PORT_KINDS:
+        raise EvidenceUsageError(f"port kind {port!r} not in {PORT_KINDS}")
     kds = registry or load_registry()
     emulation = dict(emulation or {})
     unknown = set(emulation) - set(emulation_defaults(kds))
@@ -146,13 +178,8 @@ def classify(args: Sequence[str], *, emulation: dict[str, bool] | None = None,
         if hit is None:
             continue
         certain, reason = hit
-        if kd.switch:
-            on = bool(emulation.get(kd.switch, kd.switch_default))
-            verdict = f"matches C via {kd.id}" if on else f"differs by design: {kd.id}"
-        else:
-            on = None
-            verdict = f"avoided: {kd.id} ({kd.mitigation})" if kd.mitigation else f"differs by design: {kd.id}"
-        matches.append(KDMatch(kd=kd, certain=certain, reason=reason, emulated=on, verdict=verdict))
+        on = bool(emulation.get(kd.switch, kd.switch_default)) if kd.switch and port == "simcore" else None
+        matches.append(KDMatch(kd=kd, certain=certain, reason=reason, emulated=on, verdict=_verdict(kd, port, on)))
     return matches
 
 
