@@ -41,6 +41,16 @@ def peaks(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the summary (JSON)."),
     min_match: Optional[float] = typer.Option(None, "--min-match", min=0.0, max=1.0,
                                               help="Exit 3 unless matched fraction >= FRACTION."),
+    shells: Optional[int] = typer.Option(None, "--shells", min=1, max=100, metavar="K",
+                                         help="Split the detector into K equal-area radial shells around the"
+                                              " beam; each gets its own threshold and --per-shell peaks."),
+    per_shell: int = typer.Option(10, "--per-shell", min=1, metavar="N",
+                                  help="Peaks per shell with --shells (then --top is not used)."),
+    rank: str = typer.Option("brightness", "--rank", metavar="brightness|relerr",
+                             help="Keep the brightest peaks, or those of largest relative error |cand-ref|/|ref|."),
+    beam_center: Optional[Tuple[float, float]] = typer.Option(
+        None, "--beam-center", metavar="S F", help="Beam centre (slow, fast) px for the shells; default the"
+                                                    " detector centre."),
     case: Optional[str] = typer.Option(None, "--case", help="Case name for the overlay title."),
     force: bool = typer.Option(False, "--force", help="Replace existing output files."),
 ) -> None:
@@ -54,7 +64,8 @@ def peaks(
         ref_img, cand_img = read_pair(ref, cand, shape=shape, nanobragg_args=nb_args)
         region = Roi.from_c_inclusive(*roi) if roi else None
         comp = compare_peaks(ref_img, cand_img, top_n=top, percentile=percentile, nms_radius_px=nms_radius,
-                             gate_px=gate, subpixel=subpixel, plateau_rtol=plateau_rtol, roi=region)
+                             gate_px=gate, subpixel=subpixel, plateau_rtol=plateau_rtol, roi=region,
+                             shells=shells, per_shell=per_shell, rank=rank, beam_center_px=beam_center)
         summary = comp.summary()
         metrics = compare_images(ref_img, cand_img, roi=comp.roi)
         met = _min_match_met(summary["matched_fraction"], min_match)
@@ -87,7 +98,10 @@ def _render(summary: dict, comp) -> None:
     table = Table(title="peak comparison (positions are slow, fast px)", show_header=True)
     table.add_column("quantity")
     table.add_column("value", justify="right")
+    sel = summary["selection"]
+    chosen = f"{sel['n']} per shell" if sel["per"] == "shell" else f"top {sel['n']}"
     rows = [
+        ("selection", f"{chosen}, by {sel['rank']}"),
         ("reference peaks (denominator)", summary["n_ref"]), ("candidate peaks", summary["n_cand"]),
         ("matched", summary["n_matched"]), ("missing (ref only)", summary["n_missing"]),
         ("extra (cand only)", summary["n_extra"]),
@@ -96,14 +110,36 @@ def _render(summary: dict, comp) -> None:
         ("median / p90 / max dist (px)", " / ".join(_fmt(summary[k], ".3f") for k in
                                                      ("median_dist_px", "p90_dist_px", "max_dist_px"))),
         ("intensity ratio RMS error", _fmt(summary["intensity_ratio_rms"], ".4g")),
+        ("median cand/ref at ref peaks", _fmt(summary["median_ratio_at_ref_pixel"], ".4g")),
         ("ROI", comp.roi.describe()),
     ]
     for name, value in rows:
         table.add_row(name, str(value))
     console = Console()
     console.print(table)
+    if summary.get("shells"):
+        console.print(_shell_table(summary["shells"]))
     console.print(f"matched fraction = {summary['n_matched']}/{summary['denominator']};"
                   f" denominator = {summary['denominator_rule']}")
+
+
+def _shell_table(shells: dict):
+    """Per-shell rows, headers short enough for 80 columns."""
+    from rich.table import Table
+
+    c = shells["center_px"]
+    table = Table(title=f"per shell (equal-area, centre {c[0]:.1f}, {c[1]:.1f} px)",
+                  caption="ratio = median cand/ref peak intensity (matched); at ref = median cand/ref"
+                          " at the reference peak pixels")
+    for name in ("shell", "r (px)", "ref", "cand", "match", "frac", "ratio", "at ref"):
+        table.add_column(name, justify="left" if name == "shell" else "right")
+    worst = (shells.get("worst") or {}).get("shell")
+    for row in shells["per_shell"]:
+        table.add_row(f"{row['shell']}{' *' if row['shell'] == worst else ''}",
+                      f"{row['r_min_px']:.0f}-{row['r_max_px']:.0f}", str(row["n_ref"]), str(row["n_cand"]),
+                      str(row["n_matched"]), _fmt(row["matched_fraction"], ".3f"),
+                      _fmt(row["median_intensity_ratio"], ".4g"), _fmt(row["median_ratio_at_ref_pixel"], ".4g"))
+    return table
 
 
 def _fmt(value: object, spec: str) -> str:

@@ -136,6 +136,28 @@ def test_existing_output_needs_force(app, tmp_path):
     assert json.loads(path.read_text())["n_ref"] > 0
 
 
+def test_peaks_shells_and_relerr(app, tmp_path):
+    golden = np.fromfile(GOLDEN_DIR / "at029_oversample1" / "float.bin", "<f4").reshape(256, 256)
+    from parity.images.shells import radial_shells
+
+    cand = golden.copy()
+    cand[radial_shells(golden.shape, 4).pixel_shells(golden.shape) == 3] *= np.float32(0.125)
+    ref_path, cand_path = tmp_path / "ref.npy", tmp_path / "cand.npy"
+    np.save(ref_path, golden)
+    np.save(cand_path, cand)
+    path = tmp_path / "s.json"
+    result = run(app, "peaks", ref_path, cand_path, "--shells", 4, "--per-shell", 5, "--json", path)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(path.read_text())["shells"]["per_shell"]
+    assert [r["n_ref"] for r in rows] == [5] * 4 and rows[3]["median_intensity_ratio"] == 0.125
+    assert "per shell" in result.stdout and "0.125" in result.stdout
+    path2 = tmp_path / "r.json"
+    assert run(app, "peaks", ref_path, cand_path, "--rank", "relerr", "--top", 5, "--json", path2).exit_code == 0
+    assert json.loads(path2.read_text())["median_ratio_at_ref_pixel"] == 0.125
+    assert_one_line_error(run(app, "peaks", ref_path, cand_path, "--rank", "worst"), 2, "rank must be one of")
+    assert run(app, "peaks", ref_path, cand_path, "--shells", 0).exit_code == 2
+
+
 # ---- pwb plateau --------------------------------------------------------------------------------
 def test_plateau_outputs(app, tmp_path, rolled):
     paths = {k: tmp_path / f"pl.{k}" for k in ("json", "csv", "png")}

@@ -4,6 +4,11 @@ with matched, missing and extra peaks marked and counted in the legend.
 Images wider than ~500 px are shrunk for drawing by keeping each block's largest-magnitude value, so
 one-pixel peaks and differences stay visible; peak markers use the exact positions.
 
+With radial shells (``compare_peaks(shells=K)``) the matched circles are coloured by shell, the shell
+edges are drawn as dashed rings, and the legend gives each shell's matched count and median
+intensity ratio cand/ref. The worst peak (reference peak whose candidate value at its pixel is
+farthest from the reference value, in ratio) is boxed in orange and labelled with its ratio.
+
 matplotlib is imported lazily and only through its object API with the Agg canvas, so no global
 backend state is touched. Axes are pixel indices: fast to the right, slow downwards.
 """
@@ -28,6 +33,9 @@ _PANEL_PX = 500   # images larger than this are shrunk by block extremes before 
 _MATCHED = dict(marker="o", facecolors="none", edgecolors="cyan", s=110, linewidths=1.4)
 _MISSING = dict(marker="x", c="red", s=90, linewidths=2.0)
 _EXTRA = dict(marker="+", c="magenta", s=120, linewidths=2.0)
+_WORST = dict(marker="s", facecolors="none", edgecolors="orange", s=260, linewidths=2.0)
+# shell colours: shell 0 is the matched cyan; none is red, magenta or orange (missing, extra, worst)
+_SHELL_COLOURS = ("cyan", "yellow", "lime", "white", "deepskyblue", "gold", "springgreen", "pink")
 
 
 def _fmt(value: object, spec: str) -> str:
@@ -134,25 +142,79 @@ def render_overlay(ref: np.ndarray, cand: np.ndarray, comparison: PeakComparison
     return buffer.getvalue()
 
 
+def _worst_peak(comparison: PeakComparison):
+    """(index, ratio) of the reference peak whose cand/ref ratio at its pixel is farthest from 1."""
+    rp = comparison.ref_peaks
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = comparison.cand_at_ref_pixels / rp.intensity
+        score = np.abs(np.log(np.abs(ratio)))
+    score = np.where(np.isfinite(score), score, np.where(np.isnan(ratio), -1.0, np.inf))
+    if len(rp) == 0 or score.max() <= 0:
+        return None
+    k = int(np.argmax(score))
+    return k, float(ratio[k])
+
+
+def _mark_shells(axes, comparison: PeakComparison, halo) -> list:
+    """Shell rings on every panel and the matched circles coloured by shell; legend handles."""
+    from matplotlib.patches import Circle
+
+    from parity.images.peak_table import shell_rows
+
+    sh, rp, cp, m = comparison.shells, comparison.ref_peaks, comparison.cand_peaks, comparison.match
+    for ax in axes:
+        for r in sh.edges_px[1:-1]:
+            ax.add_patch(Circle((sh.center_px[1], sh.center_px[0]), r, fill=False, ls="--", lw=0.8,
+                                ec="white", alpha=0.7))
+    handles = []
+    ref_m, cand_m = m.pairs[:, 0], m.pairs[:, 1]
+    for row in shell_rows(comparison):
+        k = row["shell"]
+        style = {**_MATCHED, "edgecolors": _SHELL_COLOURS[k % len(_SHELL_COLOURS)]}
+        in_k = rp.shell[ref_m] == k
+        ratio = _fmt(row["median_intensity_ratio"], ".3g")
+        handles.append(axes[0].scatter(rp.fast_px[ref_m[in_k]], rp.slow_px[ref_m[in_k]], path_effects=halo,
+                                       label=f"shell {k}: {row['n_matched']}/{row['n_ref']}, ratio {ratio}",
+                                       **style))
+        axes[1].scatter(cp.fast_px[cand_m[in_k]], cp.slow_px[cand_m[in_k]], path_effects=halo, **style)
+    return handles
+
+
 def _mark_peaks(fig, axes, comparison: PeakComparison) -> None:
     from matplotlib.patheffects import withStroke
 
     halo = [withStroke(linewidth=3.5, foreground="black")]
     rp, cp, m = comparison.ref_peaks, comparison.cand_peaks, comparison.match
     ref_m, cand_m = m.pairs[:, 0], m.pairs[:, 1]
-    handles = [
-        axes[0].scatter(rp.fast_px[ref_m], rp.slow_px[ref_m], label=f"matched ({m.n_matched})",
-                        path_effects=halo, **_MATCHED),
+    if comparison.shells is not None and rp.shell is not None:
+        handles = _mark_shells(axes, comparison, halo)
+    else:
+        handles = [axes[0].scatter(rp.fast_px[ref_m], rp.slow_px[ref_m], label=f"matched ({m.n_matched})",
+                                   path_effects=halo, **_MATCHED)]
+        axes[1].scatter(cp.fast_px[cand_m], cp.slow_px[cand_m], path_effects=halo, **_MATCHED)
+    handles += [
         axes[0].scatter(rp.fast_px[m.missing], rp.slow_px[m.missing],
                         label=f"missing: reference only ({len(m.missing)})", path_effects=halo, **_MISSING),
         axes[1].scatter(cp.fast_px[m.extra], cp.slow_px[m.extra],
                         label=f"extra: candidate only ({len(m.extra)})", path_effects=halo, **_EXTRA),
     ]
-    axes[1].scatter(cp.fast_px[cand_m], cp.slow_px[cand_m], path_effects=halo, **_MATCHED)
     axes[2].scatter(rp.fast_px[m.missing], rp.slow_px[m.missing], path_effects=halo, **_MISSING)
     axes[2].scatter(cp.fast_px[m.extra], cp.slow_px[m.extra], path_effects=halo, **_EXTRA)
-    fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False,
-               title=f"peaks: top {m.denominator} reference, {m.n_cand} candidate; gate {m.gate_px:g} px")
+    worst = _worst_peak(comparison)
+    if worst is not None:
+        k, ratio = worst
+        for ax in axes:
+            ax.scatter([rp.fast_px[k]], [rp.slow_px[k]], path_effects=halo, **_WORST)
+        handles.append(axes[0].scatter([], [], label=f"worst: cand/ref {ratio:.3g} at ({rp.pixel_slow[k]},"
+                                                     f" {rp.pixel_fast[k]})", **_WORST))
+        axes[2].annotate(f"×{ratio:.3g}", (rp.fast_px[k], rp.slow_px[k]), xytext=(8, 8),
+                         textcoords="offset points", color="orange", fontsize=10, path_effects=halo)
+    sel = comparison.selection
+    chosen = (f"{sel.get('n')} per shell, {len(comparison.shells.edges_px) - 1} shells"
+              if sel.get("per") == "shell" else f"top {m.denominator}")
+    rank = " by relative error" if sel.get("rank") == "relerr" else ""
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)), frameon=False,
+               title=f"peaks: {chosen} reference{rank}, {m.n_cand} candidate; gate {m.gate_px:g} px")
 
 
 def write_overlay(path: str | os.PathLike, ref: np.ndarray, cand: np.ndarray,
