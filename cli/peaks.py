@@ -16,6 +16,10 @@ from cli.exit_codes import Exit
 SHAPE_HELP = "SLOW FAST pixel counts of raw float32 files (else meta.json beside them, or --nb-args)."
 NB_ARGS_HELP = "The nanoBragg command line that wrote raw files; the shape follows the C's rule."
 ROI_HELP = "C inclusive form, as nanoBragg's -roi: XMIN XMAX YMIN YMAX, x = fast, y = slow, zero-based."
+REF_HELP = ("Reference image: raw float32 (-floatfile), .npy, SMV, CBF, EDF, TIFF, HDF5 (FILE::/dataset),"
+            " PGM or one-channel PNG; recognised by its first bytes.")
+CAND_HELP = "Candidate image (any of the same formats; same shape)."
+DTYPE_HELP = "Element type of raw files (float32 default; e.g. float64, uint16, '>f4' for big-endian)."
 
 
 def register(app: typer.Typer) -> None:
@@ -23,10 +27,11 @@ def register(app: typer.Typer) -> None:
 
 
 def peaks(
-    ref: Path = typer.Argument(..., help="Reference image (raw float32, .npy or SMV)."),
-    cand: Path = typer.Argument(..., help="Candidate image (same shape)."),
+    ref: Path = typer.Argument(..., help=REF_HELP),
+    cand: Path = typer.Argument(..., help=CAND_HELP),
     shape: Optional[Tuple[int, int]] = typer.Option(None, "--shape", metavar="S F", help=SHAPE_HELP),
     nb_args: Optional[str] = typer.Option(None, "--nb-args", help=NB_ARGS_HELP),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help=DTYPE_HELP),
     top: int = typer.Option(50, "--top", min=1, help="Keep the N brightest peaks of each image."),
     percentile: float = typer.Option(99.5, "--percentile", min=0.0, max=100.0, help="Detection threshold."),
     nms_radius: float = typer.Option(3.0, "--nms-radius", min=0.0, help="Suppression disk radius (px)."),
@@ -61,13 +66,13 @@ def peaks(
         from parity.images.peak_table import compare_peaks, write_peak_csv
         from parity.images.roi import Roi
 
-        ref_img, cand_img = read_pair(ref, cand, shape=shape, nanobragg_args=nb_args)
+        ref_img, cand_img = read_pair(ref, cand, shape=shape, nanobragg_args=nb_args, dtype=dtype)
         region = Roi.from_c_inclusive(*roi) if roi else None
         comp = compare_peaks(ref_img, cand_img, top_n=top, percentile=percentile, nms_radius_px=nms_radius,
                              gate_px=gate, subpixel=subpixel, plateau_rtol=plateau_rtol, roi=region,
                              shells=shells, per_shell=per_shell, rank=rank, beam_center_px=beam_center)
         summary = comp.summary()
-        metrics = compare_images(ref_img, cand_img, roi=comp.roi)
+        metrics = compare_images(ref_img, cand_img, roi=comp.roi, orientation=True)
         met = _min_match_met(summary["matched_fraction"], min_match)
         if csv:
             write_peak_csv(comp.table(), csv, overwrite=force)
@@ -80,6 +85,8 @@ def peaks(
 
             write_overlay(overlay, ref_img, cand_img, comp, case=case, metrics=metrics, overwrite=force)
         _render(summary, comp)
+        if metrics.orientation["hint"]:
+            typer.echo(f"orientation: {metrics.orientation['hint']}")
     if met is False:
         raise fail(f"pwb peaks: matched fraction {summary['matched_fraction']} is below --min-match {min_match}",
                    Exit.THRESHOLD)

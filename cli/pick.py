@@ -10,7 +10,7 @@ from typing import Optional, Tuple
 import typer
 
 from cli.errors import guarded
-from cli.peaks import NB_ARGS_HELP, SHAPE_HELP
+from cli.peaks import CAND_HELP, DTYPE_HELP, NB_ARGS_HELP, REF_HELP, SHAPE_HELP
 
 
 def register(app: typer.Typer) -> None:
@@ -18,11 +18,12 @@ def register(app: typer.Typer) -> None:
 
 
 def pick(
-    ref: Path = typer.Argument(..., help="Reference image (raw float32, .npy or SMV)."),
-    cand: Path = typer.Argument(..., help="Candidate image (same shape)."),
+    ref: Path = typer.Argument(..., help=REF_HELP),
+    cand: Path = typer.Argument(..., help=CAND_HELP),
     n: int = typer.Option(1, "--n", min=1, help="Pixels per role."),
     shape: Optional[Tuple[int, int]] = typer.Option(None, "--shape", metavar="S F", help=SHAPE_HELP),
     nb_args: Optional[str] = typer.Option(None, "--nb-args", help=NB_ARGS_HELP),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help=DTYPE_HELP),
     top: int = typer.Option(50, "--top", min=1, help="Peaks per image considered."),
     percentile: float = typer.Option(99.5, "--percentile", min=0.0, max=100.0, help="Peak threshold."),
     nms_radius: float = typer.Option(3.0, "--nms-radius", min=0.0, help="Peak suppression radius (px)."),
@@ -36,7 +37,7 @@ def pick(
         from parity.images.io import read_pair, write_json_atomic
         from parity.images.pick import pick_pixels
 
-        ref_img, cand_img = read_pair(ref, cand, shape=shape, nanobragg_args=nb_args)
+        ref_img, cand_img = read_pair(ref, cand, shape=shape, nanobragg_args=nb_args, dtype=dtype)
         result = pick_pixels(ref_img, cand_img, n=n, top_n=top, percentile=percentile,
                              nms_radius_px=nms_radius, gate_px=gate)
         if json_out:

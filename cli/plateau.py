@@ -11,7 +11,7 @@ from typing import Optional, Tuple
 import typer
 
 from cli.errors import guarded
-from cli.peaks import NB_ARGS_HELP, ROI_HELP, SHAPE_HELP
+from cli.peaks import CAND_HELP, DTYPE_HELP, NB_ARGS_HELP, REF_HELP, ROI_HELP, SHAPE_HELP
 
 
 def register(app: typer.Typer) -> None:
@@ -19,10 +19,11 @@ def register(app: typer.Typer) -> None:
 
 
 def plateau(
-    ref: Path = typer.Argument(..., help="Reference image (raw float32, .npy or SMV)."),
-    cand: Path = typer.Argument(..., help="Candidate image (same shape)."),
+    ref: Path = typer.Argument(..., help=REF_HELP),
+    cand: Path = typer.Argument(..., help=CAND_HELP),
     shape: Optional[Tuple[int, int]] = typer.Option(None, "--shape", metavar="S F", help=SHAPE_HELP),
     nb_args: Optional[str] = typer.Option(None, "--nb-args", help=NB_ARGS_HELP),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help=DTYPE_HELP),
     roi: Optional[Tuple[int, int, int, int]] = typer.Option(None, "--roi", metavar="XMIN XMAX YMIN YMAX",
                                                             help=ROI_HELP),
     size: int = typer.Option(20, "--size", min=1, help="Side (px) of the default ROI around the brightest"
@@ -38,7 +39,7 @@ def plateau(
         from parity.images.plateau import plateau_metric, write_plateau_csv, write_plateau_png
         from parity.images.roi import Roi
 
-        ref_img, cand_img = read_pair(ref, cand, shape=shape, nanobragg_args=nb_args)
+        ref_img, cand_img = read_pair(ref, cand, shape=shape, nanobragg_args=nb_args, dtype=dtype)
         result = plateau_metric(ref_img, cand_img, roi=Roi.from_c_inclusive(*roi) if roi else None, size_px=size)
         if csv:
             write_plateau_csv(csv, result, overwrite=force)
