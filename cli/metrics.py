@@ -13,8 +13,10 @@ from typing import Optional, Tuple
 
 import typer
 
+from cli.bundle_opts import BundleFlag, ReportsRootOption, SlugOption, bundle_request, maybe_bundle
 from cli.errors import guarded
-from cli.peaks import CAND_HELP, DTYPE_HELP, NB_ARGS_HELP, REF_HELP, ROI_HELP, SHAPE_HELP
+from cli.peaks import (CAND_HELP, DTYPE_HELP, NB_ARGS_HELP, REF_HELP, ROI_HELP, SHAPE_HELP, bundle_config,
+                       image_inputs)
 
 
 def register(app: typer.Typer) -> None:
@@ -34,19 +36,29 @@ def metrics(
     ssim: bool = typer.Option(False, "--ssim", help="Also compute SSIM."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the metrics (JSON)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing JSON file."),
+    bundle: BundleFlag = False, slug: SlugOption = None, reports_root: ReportsRootOption = None,
+    ctx: typer.Context = None,
 ) -> None:
-    """Correlation, MSE/RMSE, max |Δ|, sums and sum_ratio (cand/ref), relative error, argmax ties."""
+    """Correlation, MSE/RMSE, max |Δ|, sums and sum_ratio (cand/ref), relative error, argmax ties,
+    orientation. With --bundle: an evidence bundle with the inputs' hashes and metrics.json."""
     with guarded("pwb metrics"):
         from parity.images.io import read_pair, write_json_atomic
         from parity.images.metrics import compare_images
         from parity.images.roi import Roi
 
+        request = bundle_request(bundle, slug, reports_root)
         ref_img, cand_img = read_pair(ref, cand, shape=shape, nanobragg_args=nb_args, dtype=dtype)
-        result = compare_images(ref_img, cand_img, roi=Roi.from_c_inclusive(*roi) if roi else None,
-                                rel_floor_fraction=rel_floor, ssim=ssim, orientation=True)
-        if json_out:
-            write_json_atomic(json_out, {"ref": str(ref), "cand": str(cand), **result.to_dict()}, overwrite=force)
-        _render(result.to_dict())
+        with maybe_bundle(request, kind="metrics", default_slug="metrics", ctx=ctx,
+                          inputs=image_inputs(ref, cand), config=bundle_config(ctx)) as b:
+            result = compare_images(ref_img, cand_img, roi=Roi.from_c_inclusive(*roi) if roi else None,
+                                    rel_floor_fraction=rel_floor, ssim=ssim, orientation=True)
+            payload = {"ref": str(ref), "cand": str(cand), **result.to_dict()}
+            if json_out:
+                write_json_atomic(json_out, payload, overwrite=force)
+            b.write_json("metrics.json", payload)
+            b.add_metrics({k: payload[k] for k in ("correlation", "sum_ratio", "max_abs_diff", "max_rel_err")}
+                          | {"orientation": payload["orientation"]["best"]}, headline=True)
+            _render(result.to_dict())
 
 
 def _render(d: dict) -> None:

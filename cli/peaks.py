@@ -2,6 +2,7 @@
 
 Exit codes: 0 ok, 2 usage (bad option, ROI outside the image, output exists), 3 ``--min-match`` not
 met, 4 shape mismatch, 5 unreadable/malformed image (wrong byte count, NaN/Inf, missing file).
+``--bundle`` (also on metrics, pick and plateau, whose helpers live here) writes an evidence bundle.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Optional, Tuple
 
 import typer
 
+from cli.bundle_opts import BundleFlag, ReportsRootOption, SlugOption, bundle_request, maybe_bundle
 from cli.errors import fail, guarded
 from cli.exit_codes import Exit
 
@@ -58,38 +60,78 @@ def peaks(
                                                     " detector centre."),
     case: Optional[str] = typer.Option(None, "--case", help="Case name for the overlay title."),
     force: bool = typer.Option(False, "--force", help="Replace existing output files."),
+    bundle: BundleFlag = False, slug: SlugOption = None, reports_root: ReportsRootOption = None,
+    ctx: typer.Context = None,
 ) -> None:
-    """Compare the peaks of REF and CAND; matched fraction = matched / reference's top N."""
+    """Compare the peaks of REF and CAND; matched fraction = matched / reference's top N.
+    With --bundle: an evidence bundle with the inputs' hashes, metrics.json, peaks.csv and the overlay."""
     with guarded("pwb peaks"):
-        from parity.images.io import read_pair, write_json_atomic
+        from parity.images.io import read_pair, write_json_atomic, write_output_atomic
         from parity.images.metrics import compare_images
-        from parity.images.peak_table import compare_peaks, write_peak_csv
+        from parity.images.peak_table import compare_peaks
         from parity.images.roi import Roi
 
+        request = bundle_request(bundle, slug, reports_root)
         ref_img, cand_img = read_pair(ref, cand, shape=shape, nanobragg_args=nb_args, dtype=dtype)
-        region = Roi.from_c_inclusive(*roi) if roi else None
-        comp = compare_peaks(ref_img, cand_img, top_n=top, percentile=percentile, nms_radius_px=nms_radius,
-                             gate_px=gate, subpixel=subpixel, plateau_rtol=plateau_rtol, roi=region,
-                             shells=shells, per_shell=per_shell, rank=rank, beam_center_px=beam_center)
-        summary = comp.summary()
-        metrics = compare_images(ref_img, cand_img, roi=comp.roi, orientation=True)
-        met = _min_match_met(summary["matched_fraction"], min_match)
-        if csv:
-            write_peak_csv(comp.table(), csv, overwrite=force)
-        if json_out:
-            write_json_atomic(json_out, {"ref": str(ref), "cand": str(cand), **summary, "min_match": min_match,
-                                         "min_match_met": met, "image_metrics": metrics.to_dict()},
-                              overwrite=force)
-        if overlay:
-            from parity.images.overlay import write_overlay
+        with maybe_bundle(request, kind="peaks", default_slug=case or "peaks", ctx=ctx, case=case,
+                          inputs=image_inputs(ref, cand), config=bundle_config(ctx)) as b:
+            region = Roi.from_c_inclusive(*roi) if roi else None
+            comp = compare_peaks(ref_img, cand_img, top_n=top, percentile=percentile, nms_radius_px=nms_radius,
+                                 gate_px=gate, subpixel=subpixel, plateau_rtol=plateau_rtol, roi=region,
+                                 shells=shells, per_shell=per_shell, rank=rank, beam_center_px=beam_center)
+            summary = comp.summary()
+            metrics = compare_images(ref_img, cand_img, roi=comp.roi, orientation=True)
+            met = _min_match_met(summary["matched_fraction"], min_match)
+            payload = {"ref": str(ref), "cand": str(cand), **summary, "min_match": min_match,
+                       "min_match_met": met, "image_metrics": metrics.to_dict()}
+            table_csv = comp.table().to_csv(index=False)
+            if csv:
+                write_output_atomic(csv, table_csv, overwrite=force)
+            if json_out:
+                write_json_atomic(json_out, payload, overwrite=force)
+            if overlay:
+                from parity.images.overlay import overlay_png
 
-            write_overlay(overlay, ref_img, cand_img, comp, case=case, metrics=metrics, overwrite=force)
-        _render(summary, comp)
-        if metrics.orientation["hint"]:
-            typer.echo(f"orientation: {metrics.orientation['hint']}")
+                png = overlay_png(ref_img, cand_img, comp, case=case, metrics=metrics)
+                write_output_atomic(overlay, png, overwrite=force)
+                b.write_bytes("overlay.png", png)
+            b.write_json("metrics.json", payload)
+            b.write_bytes("peaks.csv", table_csv.encode())
+            b.add_metrics(_headline(summary, metrics.to_dict()), headline=True)
+            if met is not None:
+                b.set_status("passed" if met else "failed")
+                b.set_exit_code("pwb peaks", Exit.OK if met else Exit.THRESHOLD)
+            _render(summary, comp)
+            if metrics.orientation["hint"]:
+                typer.echo(f"orientation: {metrics.orientation['hint']}")
     if met is False:
         raise fail(f"pwb peaks: matched fraction {summary['matched_fraction']} is below --min-match {min_match}",
                    Exit.THRESHOLD)
+
+
+def _headline(summary: dict, metrics: dict) -> dict:
+    head = {k: summary[k] for k in ("matched_fraction", "n_ref", "n_matched", "intensity_ratio_rms",
+                                    "median_ratio_at_ref_pixel")}
+    worst = (summary.get("shells") or {}).get("worst")
+    if worst:
+        head["worst_shell"] = worst["shell"]
+        head["worst_shell_median_ratio_at_ref_pixel"] = worst["median_ratio_at_ref_pixel"]
+    head["correlation"] = metrics["correlation"]
+    head["orientation"] = metrics["orientation"]["best"]
+    return head
+
+
+def image_inputs(*paths: Path) -> list[Path]:
+    """The files behind image arguments (``FILE::/dataset`` names FILE), for the bundle's provenance."""
+    from parity.images.formats import split_dataset_path
+
+    return [split_dataset_path(str(p))[0] for p in paths]
+
+
+def bundle_config(ctx: Optional[typer.Context]) -> dict:
+    """The command's parsed options, for the bundle manifest (bundle options left out)."""
+    skip = {"bundle", "slug", "reports_root", "workspace"}
+    return {k: v for k, v in (ctx.params.items() if ctx is not None else ()) if k not in skip}
 
 
 def _min_match_met(fraction: object, min_match: Optional[float]) -> Optional[bool]:

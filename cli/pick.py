@@ -9,8 +9,9 @@ from typing import Optional, Tuple
 
 import typer
 
+from cli.bundle_opts import BundleFlag, ReportsRootOption, SlugOption, bundle_request, maybe_bundle
 from cli.errors import guarded
-from cli.peaks import CAND_HELP, DTYPE_HELP, NB_ARGS_HELP, REF_HELP, SHAPE_HELP
+from cli.peaks import CAND_HELP, DTYPE_HELP, NB_ARGS_HELP, REF_HELP, SHAPE_HELP, bundle_config, image_inputs
 
 
 def register(app: typer.Typer) -> None:
@@ -30,19 +31,29 @@ def pick(
     gate: float = typer.Option(1.0, "--gate", min=0.0, help="Peak match distance (px)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the picks (JSON)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing JSON file."),
+    bundle: BundleFlag = False, slug: SlugOption = None, reports_root: ReportsRootOption = None,
+    ctx: typer.Context = None,
 ) -> None:
     """Pick pixels to trace: largest |Δ|, largest relative Δ, brightest peak, flank, background,
-    missing/extra peak. Each line gives `slow fast`."""
+    missing/extra peak. Each line gives `slow fast`. With --bundle: an evidence bundle with the
+    inputs' hashes and metrics.json (the picks)."""
     with guarded("pwb pick"):
         from parity.images.io import read_pair, write_json_atomic
         from parity.images.pick import pick_pixels
 
+        request = bundle_request(bundle, slug, reports_root)
         ref_img, cand_img = read_pair(ref, cand, shape=shape, nanobragg_args=nb_args, dtype=dtype)
-        result = pick_pixels(ref_img, cand_img, n=n, top_n=top, percentile=percentile,
-                             nms_radius_px=nms_radius, gate_px=gate)
-        if json_out:
-            write_json_atomic(json_out, {"ref": str(ref), "cand": str(cand), **result.to_dict()}, overwrite=force)
-        _render(result)
+        with maybe_bundle(request, kind="pick", default_slug="pick", ctx=ctx,
+                          inputs=image_inputs(ref, cand), config=bundle_config(ctx)) as b:
+            result = pick_pixels(ref_img, cand_img, n=n, top_n=top, percentile=percentile,
+                                 nms_radius_px=nms_radius, gate_px=gate)
+            payload = {"ref": str(ref), "cand": str(cand), **result.to_dict()}
+            if json_out:
+                write_json_atomic(json_out, payload, overwrite=force)
+            b.write_json("metrics.json", payload)
+            b.add_metrics({"n_pixels": len(result.pixels),
+                           "pixels": [f"{p.role} {p.slow} {p.fast}" for p in result.pixels]}, headline=True)
+            _render(result)
 
 
 def _render(result) -> None:

@@ -26,7 +26,7 @@ from parity.images.metrics import ImageMetrics, is_available
 from parity.images.peak_table import PeakComparison
 from parity.images.roi import Roi
 
-__all__ = ["render_overlay", "write_overlay", "overlay_title"]
+__all__ = ["render_overlay", "overlay_png", "write_overlay", "overlay_title"]
 
 _PANEL_PX = 500   # images larger than this are shrunk by block extremes before drawing
 # marker colours absent from viridis and RdBu, each drawn over a black halo so it shows on any pixel
@@ -217,12 +217,19 @@ def _mark_peaks(fig, axes, comparison: PeakComparison) -> None:
                title=f"peaks: {chosen} reference{rank}, {m.n_cand} candidate; gate {m.gate_px:g} px")
 
 
+def overlay_png(ref: np.ndarray, cand: np.ndarray, comparison: PeakComparison | None = None, *,
+                case: Optional[str] = None, metrics: ImageMetrics | Mapping | None = None,
+                roi: Roi | None = None) -> bytes:
+    """:func:`render_overlay` with the title built by :func:`overlay_title` (PNG bytes)."""
+    title = overlay_title(case=case, metrics=metrics, comparison=comparison)
+    return render_overlay(ref, cand, comparison, title=title, roi=roi)
+
+
 def write_overlay(path: str | os.PathLike, ref: np.ndarray, cand: np.ndarray,
                   comparison: PeakComparison | None = None, *, case: Optional[str] = None,
                   metrics: ImageMetrics | Mapping | None = None, roi: Roi | None = None,
                   overwrite: bool = False) -> Path:
     """Render the overlay with a title built from ``case``/``metrics``/``comparison`` and write the
     PNG atomically (an existing file only with ``overwrite``)."""
-    title = overlay_title(case=case, metrics=metrics, comparison=comparison)
-    png = render_overlay(ref, cand, comparison, title=title, roi=roi)
+    png = overlay_png(ref, cand, comparison, case=case, metrics=metrics, roi=roi)
     return write_output_atomic(path, png, overwrite=overwrite)
