@@ -66,9 +66,9 @@ def _render(d: dict) -> None:
     from rich.table import Table
 
     table = Table(title=f"image metrics (definitions v{d['metrics_version']})")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    table.add_column("note")
+    table.add_column("metric", no_wrap=True)
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("note", overflow="fold", ratio=1)
     skip = {"metrics_version", "roi", "n/a_reasons", "sum_ratio_definition", "orientation"}
     notes = {"sum_ratio": "cand_sum / ref_sum", "max_rel_err": "above rel_floor, n_above_floor pixels",
              "max_abs_diff_at": "(slow, fast)", "ref_argmax": "(slow, fast)", "cand_argmax": "(slow, fast)"}

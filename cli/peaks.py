@@ -45,6 +45,9 @@ def peaks(
                                                             help=ROI_HELP),
     csv: Optional[Path] = typer.Option(None, "--csv", help="Write the peak table (CSV)."),
     overlay: Optional[Path] = typer.Option(None, "--overlay", help="Write the overlay PNG."),
+    overlay_width: Optional[int] = typer.Option(None, "--overlay-width", min=200, max=4096, metavar="PX",
+                                                help="Width of each overlay panel in pixels (default: the"
+                                                     " image width, 600-1024)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the summary (JSON)."),
     min_match: Optional[float] = typer.Option(None, "--min-match", min=0.0, max=1.0,
                                               help="Exit 3 unless matched fraction >= FRACTION."),
@@ -92,7 +95,7 @@ def peaks(
             if overlay:
                 from parity.images.overlay import overlay_png
 
-                png = overlay_png(ref_img, cand_img, comp, case=case, metrics=metrics)
+                png = overlay_png(ref_img, cand_img, comp, case=case, metrics=metrics, width_px=overlay_width)
                 write_output_atomic(overlay, png, overwrite=force)
                 b.write_bytes("overlay.png", png)
             b.write_json("metrics.json", payload)
@@ -145,21 +148,21 @@ def _render(summary: dict, comp) -> None:
     from rich.table import Table
 
     table = Table(title="peak comparison (positions are slow, fast px)", show_header=True)
-    table.add_column("quantity")
-    table.add_column("value", justify="right")
+    table.add_column("quantity", no_wrap=True)
+    table.add_column("value", justify="right", overflow="fold")
     sel = summary["selection"]
     chosen = f"{sel['n']} per shell" if sel["per"] == "shell" else f"top {sel['n']}"
     rows = [
         ("selection", f"{chosen}, by {sel['rank']}"),
-        ("reference peaks (denominator)", summary["n_ref"]), ("candidate peaks", summary["n_cand"]),
+        ("ref peaks (denominator)", summary["n_ref"]), ("cand peaks", summary["n_cand"]),
         ("matched", summary["n_matched"]), ("missing (ref only)", summary["n_missing"]),
         ("extra (cand only)", summary["n_extra"]),
         ("matched fraction", _fmt(summary["matched_fraction"], ".4f")),
         ("gate (px)", _fmt(summary["gate_px"], "g")),
-        ("median / p90 / max dist (px)", " / ".join(_fmt(summary[k], ".3f") for k in
-                                                     ("median_dist_px", "p90_dist_px", "max_dist_px"))),
-        ("intensity ratio RMS error", _fmt(summary["intensity_ratio_rms"], ".4g")),
-        ("median cand/ref at ref peaks", _fmt(summary["median_ratio_at_ref_pixel"], ".4g")),
+        ("dist median/p90/max (px)", " / ".join(_fmt(summary[k], ".3f") for k in
+                                                 ("median_dist_px", "p90_dist_px", "max_dist_px"))),
+        ("intensity ratio RMS err", _fmt(summary["intensity_ratio_rms"], ".4g")),
+        ("median cand/ref at ref px", _fmt(summary["median_ratio_at_ref_pixel"], ".4g")),
         ("ROI", comp.roi.describe()),
     ]
     for name, value in rows:
@@ -181,7 +184,7 @@ def _shell_table(shells: dict):
                   caption="ratio = median cand/ref peak intensity (matched); at ref = median cand/ref"
                           " at the reference peak pixels")
     for name in ("shell", "r (px)", "ref", "cand", "match", "frac", "ratio", "at ref"):
-        table.add_column(name, justify="left" if name == "shell" else "right")
+        table.add_column(name, justify="left" if name == "shell" else "right", no_wrap=True)
     worst = (shells.get("worst") or {}).get("shell")
     for row in shells["per_shell"]:
         table.add_row(f"{row['shell']}{' *' if row['shell'] == worst else ''}",

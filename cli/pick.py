@@ -57,16 +57,23 @@ def pick(
 
 
 def _render(result) -> None:
+    """The picks as a table; under 100 columns the reasons are stacked below it, one line each."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="pixels to trace (slow, fast)")
-    for column in ("role", "slow", "fast", "ref", "cand", "reason"):
-        table.add_column(column, justify="right" if column in ("slow", "fast", "ref", "cand") else "left")
-    for p in result.pixels:
-        table.add_row(p.role, str(p.slow), str(p.fast), f"{p.ref_value:.6g}", f"{p.cand_value:.6g}", p.reason)
     console = Console()
+    stacked = console.width < 100
+    table = Table(title="pixels to trace (slow, fast)")
+    for column in ("role", "slow", "fast", "ref", "cand") + (() if stacked else ("reason",)):
+        table.add_column(column, justify="right" if column in ("slow", "fast", "ref", "cand") else "left",
+                         no_wrap=column != "reason")
+    for p in result.pixels:
+        cells = [p.role, str(p.slow), str(p.fast), f"{p.ref_value:.6g}", f"{p.cand_value:.6g}"]
+        table.add_row(*cells, *(() if stacked else (p.reason,)))
     console.print(table)
+    if stacked:
+        for p in result.pixels:
+            console.print(f"{p.role} ({p.slow}, {p.fast}): {p.reason}", markup=False, highlight=False)
     for role, reason in result.skipped.items():
         console.print(f"skipped {role}: {reason}")
     console.print("# paste: slow fast", markup=False)

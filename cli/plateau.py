@@ -70,10 +70,11 @@ def _render(result) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="plateau metric: distinct float32 values in the ROI")
-    table.add_column("image")
-    table.add_column("unique values", justify="right")
-    table.add_column("largest group of equal pixels", justify="right")
+    table = Table(title="plateau metric: distinct float32 values in the ROI",
+                  caption="max equal = largest group of pixels sharing one value")
+    table.add_column("image", no_wrap=True)
+    table.add_column("unique values", justify="right", no_wrap=True)
+    table.add_column("max equal", justify="right", no_wrap=True)
     table.add_row("reference", str(result.n_unique_ref), str(int(result.ref_counts.max())))
     table.add_row("candidate", str(result.n_unique_cand), str(int(result.cand_counts.max())))
     console = Console()

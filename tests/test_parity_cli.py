@@ -233,3 +233,41 @@ def test_metrics_errors(app, tmp_path):
     np.save(good, np.ones((8, 8)))
     assert_one_line_error(run(app, "metrics", good, bad), 5, "slow=3 fast=4")
     assert_one_line_error(run(app, "metrics", good, good, "--roi", 0, 8, 0, 7), 2, "does not fit")
+
+
+# ---- 80-column terminals --------------------------------------------------------------------------
+SMALL = GOLDEN_DIR / "at029_oversample1" / "float.bin"
+
+
+@pytest.mark.parametrize("command, extra, whole", [
+    ("metrics", [], ["correlation", "ref_argmax", "[78, 78]"]),
+    ("peaks", ["--shells", "3", "--per-shell", "4"], ["slow [0, 256) fast [0, 256)", "at ref", "4 per shell, by brightness",
+                                                     "│ 2     │ 118-180 │   4 │    4 │     4 │ 1.000 │"]),
+    ("pick", ["--n", "2"], ["brightest_peak", "pwb trace --pixel 78 78  # brightest_peak"]),
+    ("plateau", [], ["reference", "max equal"]),
+])
+def test_tables_stay_readable_at_80_columns(app, command, extra, whole):
+    result = RUNNER.invoke(app, [command, str(SMALL), str(SMALL), *extra], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80 and "…" not in result.stdout
+    for text in whole:                                   # nothing that matters is cut or wrapped
+        assert any(text in line for line in lines), (text, result.stdout)
+
+
+def test_pick_reasons_stack_below_100_columns_and_join_the_table_above(app):
+    narrow = RUNNER.invoke(app, ["pick", str(SMALL), str(SMALL)], env={"COLUMNS": "80"})
+    wide = RUNNER.invoke(app, ["pick", str(SMALL), str(SMALL)], env={"COLUMNS": "160"})
+    assert narrow.exit_code == wide.exit_code == 0
+    assert "reason" not in narrow.stdout and "brightest_peak (78, 78): reference peak #1" in narrow.stdout
+    assert "reason" in wide.stdout and max(len(line) for line in wide.stdout.splitlines()) > 80
+
+
+def test_peaks_overlay_width_option(app, tmp_path):
+    import matplotlib.image as mpimg
+
+    small, default = tmp_path / "s.png", tmp_path / "d.png"
+    assert run(app, "peaks", SMALL, SMALL, "--overlay", small, "--overlay-width", 300).exit_code == 0
+    assert run(app, "peaks", SMALL, SMALL, "--overlay", default).exit_code == 0
+    assert mpimg.imread(small).shape[1] < 1400 < mpimg.imread(default).shape[1]
+    assert run(app, "peaks", SMALL, SMALL, "--overlay", tmp_path / "x.png", "--overlay-width", 50).exit_code == 2

@@ -271,11 +271,19 @@ def _worst_shell(rows: list[dict]) -> dict | None:
     """The shell whose median intensity ratio (at the reference pixels) is farthest from 1 in log."""
     scored = [(abs(np.log(r["median_ratio_at_ref_pixel"])), r) for r in rows
               if isinstance(r["median_ratio_at_ref_pixel"], float) and r["median_ratio_at_ref_pixel"] > 0]
-    if not scored:
-        return None
+    if not scored or max(s for s, _ in scored) == 0.0:
+        return None                                   # no shell is off: none is worst
     _, row = max(scored, key=lambda item: item[0])
     return {"shell": row["shell"], "median_ratio_at_ref_pixel": row["median_ratio_at_ref_pixel"],
             "median_intensity_ratio": row["median_intensity_ratio"], "matched_fraction": row["matched_fraction"]}
+
+
+def _denominator_rule(selection: dict) -> str:
+    if selection.get("per") != "shell" and selection.get("rank", "brightness") == "brightness":
+        return DENOMINATOR_RULE
+    which = "worst N by relative error" if selection.get("rank") == "relerr" else "top N"
+    per = " per shell" if selection.get("per") == "shell" else ""
+    return f"number of reference peaks compared (the reference's {which}{per})"
 
 
 def summarize_peaks(comparison: PeakComparison) -> dict:
@@ -292,7 +300,7 @@ def summarize_peaks(comparison: PeakComparison) -> dict:
         "n_ref": m.n_ref, "n_cand": m.n_cand, "n_matched": m.n_matched,
         "n_missing": int(len(m.missing)), "n_extra": int(len(m.extra)),
         "matched_fraction": m.matched_fraction, "denominator": m.denominator,
-        "denominator_rule": DENOMINATOR_RULE, "gate_px": m.gate_px,
+        "denominator_rule": _denominator_rule(comparison.selection), "gate_px": m.gate_px,
         "median_dist_px": _stat(d, lambda x: float(np.median(x)), "median distance"),
         "p90_dist_px": _stat(d, lambda x: float(np.percentile(x, 90)), "90th percentile distance"),
         "max_dist_px": _stat(d, lambda x: float(np.max(x)), "max distance"),
