@@ -136,6 +136,28 @@ def test_existing_output_needs_force(app, tmp_path):
     assert json.loads(path.read_text())["n_ref"] > 0
 
 
+def test_peaks_shells_and_relerr(app, tmp_path):
+    golden = np.fromfile(GOLDEN_DIR / "at029_oversample1" / "float.bin", "<f4").reshape(256, 256)
+    from parity.images.shells import radial_shells
+
+    cand = golden.copy()
+    cand[radial_shells(golden.shape, 4).pixel_shells(golden.shape) == 3] *= np.float32(0.125)
+    ref_path, cand_path = tmp_path / "ref.npy", tmp_path / "cand.npy"
+    np.save(ref_path, golden)
+    np.save(cand_path, cand)
+    path = tmp_path / "s.json"
+    result = run(app, "peaks", ref_path, cand_path, "--shells", 4, "--per-shell", 5, "--json", path)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(path.read_text())["shells"]["per_shell"]
+    assert [r["n_ref"] for r in rows] == [5] * 4 and rows[3]["median_intensity_ratio"] == 0.125
+    assert "per shell" in result.stdout and "0.125" in result.stdout
+    path2 = tmp_path / "r.json"
+    assert run(app, "peaks", ref_path, cand_path, "--rank", "relerr", "--top", 5, "--json", path2).exit_code == 0
+    assert json.loads(path2.read_text())["median_ratio_at_ref_pixel"] == 0.125
+    assert_one_line_error(run(app, "peaks", ref_path, cand_path, "--rank", "worst"), 2, "rank must be one of")
+    assert run(app, "peaks", ref_path, cand_path, "--shells", 0).exit_code == 2
+
+
 # ---- pwb plateau --------------------------------------------------------------------------------
 def test_plateau_outputs(app, tmp_path, rolled):
     paths = {k: tmp_path / f"pl.{k}" for k in ("json", "csv", "png")}
@@ -211,3 +233,41 @@ def test_metrics_errors(app, tmp_path):
     np.save(good, np.ones((8, 8)))
     assert_one_line_error(run(app, "metrics", good, bad), 5, "slow=3 fast=4")
     assert_one_line_error(run(app, "metrics", good, good, "--roi", 0, 8, 0, 7), 2, "does not fit")
+
+
+# ---- 80-column terminals --------------------------------------------------------------------------
+SMALL = GOLDEN_DIR / "at029_oversample1" / "float.bin"
+
+
+@pytest.mark.parametrize("command, extra, whole", [
+    ("metrics", [], ["correlation", "ref_argmax", "[78, 78]"]),
+    ("peaks", ["--shells", "3", "--per-shell", "4"], ["slow [0, 256) fast [0, 256)", "at ref", "4 per shell, by brightness",
+                                                     "│ 2     │ 118-180 │   4 │    4 │     4 │ 1.000 │"]),
+    ("pick", ["--n", "2"], ["brightest_peak", "pwb trace --pixel 78 78  # brightest_peak"]),
+    ("plateau", [], ["reference", "max equal"]),
+])
+def test_tables_stay_readable_at_80_columns(app, command, extra, whole):
+    result = RUNNER.invoke(app, [command, str(SMALL), str(SMALL), *extra], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80 and "…" not in result.stdout
+    for text in whole:                                   # nothing that matters is cut or wrapped
+        assert any(text in line for line in lines), (text, result.stdout)
+
+
+def test_pick_reasons_stack_below_100_columns_and_join_the_table_above(app):
+    narrow = RUNNER.invoke(app, ["pick", str(SMALL), str(SMALL)], env={"COLUMNS": "80"})
+    wide = RUNNER.invoke(app, ["pick", str(SMALL), str(SMALL)], env={"COLUMNS": "160"})
+    assert narrow.exit_code == wide.exit_code == 0
+    assert "reason" not in narrow.stdout and "brightest_peak (78, 78): reference peak #1" in narrow.stdout
+    assert "reason" in wide.stdout and max(len(line) for line in wide.stdout.splitlines()) > 80
+
+
+def test_peaks_overlay_width_option(app, tmp_path):
+    import matplotlib.image as mpimg
+
+    small, default = tmp_path / "s.png", tmp_path / "d.png"
+    assert run(app, "peaks", SMALL, SMALL, "--overlay", small, "--overlay-width", 300).exit_code == 0
+    assert run(app, "peaks", SMALL, SMALL, "--overlay", default).exit_code == 0
+    assert mpimg.imread(small).shape[1] < 1400 < mpimg.imread(default).shape[1]
+    assert run(app, "peaks", SMALL, SMALL, "--overlay", tmp_path / "x.png", "--overlay-width", 50).exit_code == 2

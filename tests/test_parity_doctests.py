@@ -7,7 +7,8 @@ import importlib
 import pytest
 
 MODULES = ["parity.images.roi", "parity.images.io", "parity.images.metrics", "parity.images.peaks", "parity.images.match",
-           "parity.images.peak_table", "parity.images.plateau", "parity.images.pick"]
+           "parity.images.peak_table", "parity.images.plateau", "parity.images.pick",
+           "parity.images.shells", "parity.images.formats"]
 
 
 @pytest.mark.parametrize("name", MODULES)

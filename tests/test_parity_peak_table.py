@@ -138,3 +138,32 @@ def test_overlay_title_names_case_metrics_and_matches(triclinic):
 def test_overlay_without_peaks_and_zero_images():
     png = render_overlay(np.zeros((16, 16)), np.zeros((16, 16)))
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _longest_run(mask: np.ndarray) -> int:
+    best = run = 0
+    for value in mask:
+        run = run + 1 if value else 0
+        best = max(best, run)
+    return best
+
+
+def test_overlay_panels_follow_the_image_size_and_the_width_option(triclinic):
+    import io
+
+    import matplotlib.image as mpimg
+
+    from parity.images.overlay import overlay_layout
+
+    assert overlay_layout((1024, 1024)).panel_px == 1024 and overlay_layout((4096, 4096)).panel_px == 1024
+    assert overlay_layout((4096, 4096)).factor == 4 and overlay_layout((64, 64)).panel_px == 600
+    assert overlay_layout((100, 200), width_px=300).panel_height_px == 150
+    for bad in (10, 5000, True, 2.5):
+        with pytest.raises(ParityUsageError, match="overlay width"):
+            overlay_layout((64, 64), width_px=bad)
+    cubic = read_image(GOLDEN_DIR / "at012_simple_cubic" / "float.bin")     # 1024²: drawn 1:1
+    png = mpimg.imread(io.BytesIO(render_overlay(cubic, cubic)))
+    middle = png[png.shape[0] // 2, :, :3]
+    assert _longest_run((np.abs(middle - 1.0).max(axis=-1) > 0.02)) >= 800   # one panel, not white margin
+    narrow = mpimg.imread(io.BytesIO(render_overlay(triclinic, triclinic, width_px=300)))
+    assert narrow.shape[1] < 1400 < mpimg.imread(io.BytesIO(render_overlay(triclinic, triclinic))).shape[1]

@@ -1,14 +1,20 @@
 """Image files in and result files out, for every parity tool.
 
 Reading (:func:`read_image`) returns a 2-D array indexed ``[slow, fast]`` (C order, fast index
-fastest, as nanoBragg writes it) with the file's own dtype, so float32 values stay bit-exact:
+fastest, as nanoBragg writes it) with the file's own dtype, so float32 values stay bit-exact.
+The format is recognised from the first bytes, never the extension:
 
-* raw ``-floatfile`` output: float32, little-endian, no header. The shape comes from, in this order,
-  an explicit ``shape=(slow, fast)``, a nanoBragg argument list (:func:`shape_from_nanobragg_args`),
-  or a sibling ``meta.json`` holding ``spixels``/``fpixels``; otherwise it is an error (no guessing).
+* raw ``-floatfile`` output: float32, little-endian, no header (another dtype with ``dtype=``,
+  e.g. ``"float64"``, ``"uint16"``, ``">f4"``; no byte order given means little-endian). The shape
+  comes from, in this order, an explicit ``shape=(slow, fast)``, a nanoBragg argument list
+  (:func:`shape_from_nanobragg_args`), or a sibling ``meta.json`` holding ``spixels``/``fpixels``;
+  otherwise it is an error (no guessing) that says which shapes and dtypes the byte count fits.
 * ``.npy`` (recognised by its magic bytes): any real 2-D numeric array.
-* SMV (``-intfile``/``-noisefile``; recognised by a ``{`` + ``HEADER_BYTES=`` header): ``SIZE1`` is
-  the fast size, ``SIZE2`` the slow size, ``BYTE_ORDER`` little/big_endian, ``TYPE=unsigned_short``.
+* nanoBragg's (ADSC) SMV (``-intfile``/``-noisefile``; ``{`` + ``HEADER_BYTES=`` with a ``TYPE=``
+  key, which must be ``unsigned_short``): ``SIZE1`` is the fast size, ``SIZE2`` the slow size,
+  ``BYTE_ORDER`` little/big_endian; read here, bit-exactly.
+* CBF, EDF, TIFF, other SMV variants, HDF5 (``FILE::/dataset`` or the file's only image dataset),
+  PGM and one-channel PNG: :mod:`parity.images.formats` (fabio, h5py, Pillow).
 
 Every unusable input (missing or unreadable file, wrong byte count for the shape, bad header,
 NaN/Inf where finite values are required) raises :class:`parity.errors.ParityInputError` (exit 5)
@@ -21,18 +27,19 @@ import json
 import math
 import os
 import shlex
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from parity.errors import ParityInputError, ParityUsageError
+from parity.images.formats import raw_size_hint, read_detector_file, sniff_format, split_dataset_path
+from parity.images.outputs import write_json_atomic, write_output_atomic  # noqa: F401 - re-exported
 
 __all__ = [
     "DEFAULT_DETSIZE_MM", "DEFAULT_PIXEL_MM", "read_image", "read_smv_header", "shape_from_meta",
     "shape_from_nanobragg_args", "check_image", "check_same_shape", "read_pair", "write_output_atomic",
-    "write_json_atomic",
+    "write_json_atomic", "raw_dtype",
 ]
 
 DEFAULT_DETSIZE_MM = 102.4   # nanoBragg default detsize_f = detsize_s (mm)
@@ -103,8 +110,10 @@ def shape_from_nanobragg_args(args: str | Sequence[str]) -> tuple[int, int]:
     return (n_slow, n_fast)
 
 
-def shape_from_meta(path: str | os.PathLike) -> tuple[int, int] | None:
-    """``(spixels, fpixels)`` from a ``meta.json`` beside ``path``; None when there is none."""
+def shape_from_meta(path: str | os.PathLike, *, check_dtype: bool = True) -> tuple[int, int] | None:
+    """``(spixels, fpixels)`` from a ``meta.json`` beside ``path``; None when there is none.
+    Its ``dtype``/``byte_order`` must say float32 little-endian unless ``check_dtype=False``
+    (an explicit dtype was given)."""
     meta_path = Path(path).with_name("meta.json")
     if not meta_path.is_file():
         return None
@@ -114,7 +123,7 @@ def shape_from_meta(path: str | os.PathLike) -> tuple[int, int] | None:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ParityInputError(f"{meta_path}: no usable spixels/fpixels ({type(exc).__name__})") from None
     dtype, order = meta.get("dtype", "float32"), meta.get("byte_order", "little-endian")
-    if dtype != "float32" or order != "little-endian":
+    if check_dtype and (dtype != "float32" or order != "little-endian"):
         raise ParityInputError(f"{meta_path}: raw images must be float32 little-endian, meta says {dtype} {order}")
     return shape
 
@@ -155,6 +164,12 @@ def read_smv_header(data: bytes, *, path: str | os.PathLike = "<smv>") -> dict[s
     return header
 
 
+def _is_nanobragg_smv(data: bytes, path: Path) -> bool:
+    """An SMV header in the ADSC dialect nanoBragg writes (a ``TYPE=`` key; read here, and an
+    unsupported TYPE is refused); other dialects (d*TREK ``Data_type=``...) go to fabio."""
+    return "TYPE" in read_smv_header(data, path=path)
+
+
 def _read_smv(data: bytes, path: Path) -> np.ndarray:
     header = read_smv_header(data, path=path)
     try:
@@ -183,50 +198,86 @@ def _read_npy(path: Path) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
+def raw_dtype(dtype: object = None) -> np.dtype:
+    """The numpy dtype of raw files: float32 little-endian by default; a real numeric dtype
+    otherwise, little-endian unless its byte order is given (``">f4"``). ParityUsageError if not.
+
+    >>> raw_dtype().str, raw_dtype("float64").str, raw_dtype(">u2").str
+    ('<f4', '<f8', '>u2')
+    """
+    if dtype is None:
+        return np.dtype("<f4")
+    try:
+        kind = np.dtype(dtype)
+    except TypeError:
+        raise ParityUsageError(f"--dtype {dtype!r} is not a numpy dtype (e.g. float32, float64, uint16)") from None
+    if kind.kind not in "iuf" or kind.itemsize > 8:
+        raise ParityUsageError(f"--dtype must be a real numeric dtype (int, uint, float), got {kind}")
+    return kind.newbyteorder("<") if kind.byteorder in ("=", "|") and kind.itemsize > 1 else kind
+
+
+def _read_raw(data: bytes, path: Path, shape: tuple[int, int] | None, kind: np.dtype) -> np.ndarray:
+    if shape is None:
+        hint = raw_size_hint(len(data), None)
+        raise ParityInputError(f"{path}: raw image of unknown shape ({len(data)} bytes"
+                               f"{' = ' + hint if hint else ''}); give the shape (slow, fast),"
+                               " the nanoBragg arguments, or a meta.json beside it")
+    expected = shape[0] * shape[1] * kind.itemsize
+    if len(data) != expected:
+        hint = raw_size_hint(len(data), shape)
+        if hint and kind == np.dtype("<f4"):
+            raise ParityInputError(f"{path}: {len(data)} bytes = {hint} (as float32 it would be"
+                                   f" {expected} bytes)")
+        raise ParityInputError(f"{path}: {len(data)} bytes, expected {expected} for {kind.name} shape"
+                               f" (slow={shape[0]}, fast={shape[1]})")
+    return np.frombuffer(data, dtype=kind).reshape(shape).astype(kind.newbyteorder("="))
+
+
 def read_image(path: str | os.PathLike, *, shape: Sequence[int] | None = None,
-               nanobragg_args: str | Sequence[str] | None = None) -> np.ndarray:
+               nanobragg_args: str | Sequence[str] | None = None, dtype: object = None) -> np.ndarray:
     """Read a detector image as a 2-D ``[slow, fast]`` array in the file's dtype.
 
     Parameters
     ----------
     path : path-like
-        Raw float32 (``-floatfile``), ``.npy`` or SMV (``-intfile``/``-noisefile``) file; the format
-        is recognised from the first bytes, not the extension.
+        Raw (``-floatfile``), ``.npy``, SMV, CBF, EDF, TIFF, HDF5 (``FILE::/dataset`` names the
+        dataset), PGM or one-channel PNG file; the format is recognised from the first bytes.
     shape : (int, int), optional
-        ``(slow, fast)`` pixel counts of a raw file (checked against SMV/npy files if given).
+        ``(slow, fast)`` pixel counts of a raw file (checked against other formats if given).
     nanobragg_args : str or sequence of str, optional
         The nanoBragg command line that wrote a raw file; its shape per
         :func:`shape_from_nanobragg_args`. Used when ``shape`` is not given.
+    dtype : numpy dtype or its name, optional
+        Element type of a raw file (:func:`raw_dtype`; default float32 little-endian). Ignored by
+        formats that carry their own.
 
     Returns
     -------
     ndarray of shape (slow, fast)
-        float32 for raw files, uint16 for SMV, the stored dtype for ``.npy``; writable, C-contiguous.
+        float32 for raw files (or ``dtype``), uint16 for nanoBragg's SMV, the stored dtype
+        otherwise; native byte order, writable, C-contiguous.
 
     Raises
     ------
     ParityInputError
-        Missing/unreadable file, wrong byte count, bad header, not 2-D, no way to know the shape.
+        Missing/unreadable file, wrong byte count, bad header, not 2-D, several frames, no way to
+        know the shape.
     """
-    path = Path(path)
+    path, dataset = split_dataset_path(os.fspath(path))
+    kind = raw_dtype(dtype)
     data = _read_bytes(path)
     given = _validate_shape(shape) if shape is not None else None
+    fmt = sniff_format(data)
     if data.startswith(_NPY_MAGIC):
         image = _read_npy(path)
-    elif data.startswith(b"{") and b"HEADER_BYTES" in data[:512]:
+    elif fmt == "SMV" and _is_nanobragg_smv(data, path):
         image = _read_smv(data, path)
+    elif fmt is not None:
+        image = read_detector_file(path, fmt, dataset)
     else:
         if given is None and nanobragg_args is not None:
             given = shape_from_nanobragg_args(nanobragg_args)
-        raw_shape = given or shape_from_meta(path)
-        if raw_shape is None:
-            raise ParityInputError(f"{path}: raw image of unknown shape; give the shape (slow, fast),"
-                                   " the nanoBragg arguments, or a meta.json beside it")
-        expected = raw_shape[0] * raw_shape[1] * 4
-        if len(data) != expected:
-            raise ParityInputError(f"{path}: {len(data)} bytes, expected {expected} for float32 shape"
-                                   f" (slow={raw_shape[0]}, fast={raw_shape[1]})")
-        return np.frombuffer(data, dtype="<f4").reshape(raw_shape).astype(np.float32)
+        return _read_raw(data, path, given or shape_from_meta(path, check_dtype=dtype is None), kind)
     if image.ndim != 2:
         raise ParityInputError(f"{path}: expected a 2-D image, got shape {image.shape}")
     if given is not None and tuple(image.shape) != given:
@@ -235,11 +286,12 @@ def read_image(path: str | os.PathLike, *, shape: Sequence[int] | None = None,
 
 
 def read_pair(ref_path: str | os.PathLike, cand_path: str | os.PathLike, *, shape: Sequence[int] | None = None,
-              nanobragg_args: str | Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+              nanobragg_args: str | Sequence[str] | None = None,
+              dtype: object = None) -> tuple[np.ndarray, np.ndarray]:
     """Read a reference and a candidate image (same options) and check they have the same shape
     (ParityShapeError, exit 4, otherwise)."""
-    ref = read_image(ref_path, shape=shape, nanobragg_args=nanobragg_args)
-    cand = read_image(cand_path, shape=shape, nanobragg_args=nanobragg_args)
+    ref = read_image(ref_path, shape=shape, nanobragg_args=nanobragg_args, dtype=dtype)
+    cand = read_image(cand_path, shape=shape, nanobragg_args=nanobragg_args, dtype=dtype)
     check_same_shape(ref, cand)
     return ref, cand
 
@@ -274,60 +326,6 @@ def check_same_shape(ref: np.ndarray, cand: np.ndarray) -> None:
     from parity.errors import ParityShapeError
 
     if ref.shape != cand.shape:
+        swapped = " (transposed: slow and fast swapped?)" if ref.shape == cand.shape[::-1] else ""
         raise ParityShapeError(f"shape mismatch: reference (slow, fast) = {ref.shape},"
-                               f" candidate = {cand.shape}")
-
-
-# ---- writing ----------------------------------------------------------------------------------
-def write_output_atomic(path: str | os.PathLike, data: bytes | str, *, overwrite: bool = False) -> Path:
-    """Write ``data`` to ``path`` via a temporary sibling and a rename: never half-written.
-
-    An existing file is replaced only with ``overwrite=True``; otherwise, and when the folder does not
-    exist, ParityUsageError (exit 2): the output path is an argument.
-    """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise ParityUsageError(f"{path}: exists; choose another path or allow overwriting (--force)")
-    if not path.parent.is_dir():
-        raise ParityUsageError(f"{path}: folder {path.parent} does not exist")
-    payload = data.encode() if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are ordinary readable files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _json_default(value: object):
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def _finite_only(value: object):
-    """Strict JSON has no NaN/Inf: write them as the string "n/a"."""
-    if isinstance(value, dict):
-        return {k: _finite_only(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite_only(v) for v in value]
-    if isinstance(value, (float, np.floating)) and not math.isfinite(float(value)):
-        return "n/a"
-    return value
-
-
-def write_json_atomic(path: str | os.PathLike, obj: object, *, overwrite: bool = False) -> Path:
-    """Write ``obj`` as indented JSON (numpy scalars/arrays converted, NaN/Inf as "n/a") via
-    :func:`write_output_atomic`."""
-    text = json.dumps(_finite_only(obj), indent=2, default=_json_default, allow_nan=False) + "\n"
-    return write_output_atomic(path, text, overwrite=overwrite)
+                               f" candidate = {cand.shape}{swapped}")

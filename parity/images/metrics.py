@@ -20,13 +20,20 @@ ssim                   mean SSIM, Gaussian window σ = 1.5 px (scipy.ndimage), C
                        C2 = (0.03 L)², L = max(ref) − min(ref); only when asked; n/a when L = 0.
 =====================  ================================================================================
 
+Orientation check (``orientation=True``): the correlation of the whole reference with the whole
+candidate as given, transposed (square images), flipped along slow (rows reversed), flipped along
+fast and rotated 180°. ``orientation.best`` names the one that correlates best; it is not
+``as_given`` only when it beats the candidate as given by more than ``ORIENTATION_MARGIN`` (0.01),
+and then ``orientation.hint`` says so: a port that swapped slow and fast gives correlation ~0.1
+as given and ~1 transposed.
+
 Locations are (slow, fast) in full-image pixel indices even when an ROI is used. NaN/Inf in either
 input is refused (ParityInputError, exit 5); different shapes are ParityShapeError (exit 4).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Union
+from typing import Optional, Union
 
 import numpy as np
 
@@ -35,7 +42,7 @@ from parity.images.io import check_image, check_same_shape
 from parity.images.roi import Roi
 
 __all__ = ["METRICS_VERSION", "NotAvailable", "ImageMetrics", "compare_images", "argmax_tie_match",
-           "is_available"]
+           "is_available", "check_orientation", "ORIENTATIONS"]
 
 METRICS_VERSION = "1"
 DEFAULT_REL_FLOOR_FRACTION = 0.01
@@ -43,6 +50,14 @@ DEFAULT_ARGMAX_REL_TOL = 1e-5
 _SUM_ABS_FLOOR = 1e-30
 _SUM_CANCEL_RTOL = 1e-9
 _SSIM_SIGMA_PX = 1.5
+ORIENTATION_MARGIN = 0.01
+ORIENTATIONS = {      # name -> (candidate view, words for the hint)
+    "as_given": (lambda a: a, "as given"),
+    "transpose": (lambda a: a.T, "transposed (slow and fast swapped)"),
+    "flip_slow": (lambda a: a[::-1, :], "flipped along slow (rows reversed)"),
+    "flip_fast": (lambda a: a[:, ::-1], "flipped along fast (columns reversed)"),
+    "rotate_180": (lambda a: a[::-1, ::-1], "rotated 180 degrees"),
+}
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,7 @@ class ImageMetrics:
     cand_argmax: tuple[int, int]
     argmax_match: bool
     ssim: Metric
+    orientation: Optional[dict] = None
 
     def to_dict(self) -> dict:
         """JSON-ready dict: n/a values become ``"n/a"`` and their reasons go to ``"n/a_reasons"``."""
@@ -181,9 +197,47 @@ def _ssim(ref: np.ndarray, cand: np.ndarray) -> Metric:
     return float(ssim_map.mean())
 
 
+def check_orientation(ref: np.ndarray, cand: np.ndarray) -> dict:
+    """Whether ``cand`` matches ``ref`` better transposed, flipped or rotated (see module docstring).
+
+    Returns ``{"best", "correlation", "as_given", "tried": {name: r}, "hint"}``; correlations are
+    "n/a" for a constant image, ``hint`` is None unless ``best`` is not ``as_given``.
+
+    >>> ref = np.arange(12.0).reshape(3, 4) ** 2
+    >>> o = check_orientation(ref, ref[::-1, :])
+    >>> o["best"], o["correlation"], o["as_given"] < 0.5
+    ('flip_slow', 1.0, True)
+    >>> check_orientation(ref, ref)["hint"] is None
+    True
+    """
+    ref = check_image(ref, name="reference")
+    cand = check_image(cand, name="candidate")
+    check_same_shape(ref, cand)
+    r = ref.astype(np.float64)
+    tried: dict = {}
+    for name, (view, _) in ORIENTATIONS.items():
+        if name == "transpose" and ref.shape[0] != ref.shape[1]:
+            continue
+        value = _correlation(r, view(cand).astype(np.float64))
+        tried[name] = value if is_available(value) else "n/a"
+    scores = {k: v for k, v in tried.items() if not isinstance(v, str)}
+    as_given = tried["as_given"]
+    best = "as_given"
+    if scores and not isinstance(as_given, str):
+        top = max(scores, key=lambda k: scores[k])
+        if scores[top] > as_given + ORIENTATION_MARGIN:
+            best = top
+    hint = None
+    if best != "as_given":
+        hint = (f"the candidate matches the reference better {ORIENTATIONS[best][1]}: correlation"
+                f" {scores[best]:.6g} vs {as_given:.6g} as given; check the port's axis order")
+    return {"best": best, "correlation": tried[best], "as_given": as_given, "tried": tried, "hint": hint}
+
+
 def compare_images(ref: np.ndarray, cand: np.ndarray, *, roi: Roi | None = None,
                    rel_floor_fraction: float = DEFAULT_REL_FLOOR_FRACTION,
-                   argmax_rel_tol: float = DEFAULT_ARGMAX_REL_TOL, ssim: bool = False) -> ImageMetrics:
+                   argmax_rel_tol: float = DEFAULT_ARGMAX_REL_TOL, ssim: bool = False,
+                   orientation: bool = False) -> ImageMetrics:
     """All parity metrics of ``cand`` against ``ref`` (definitions in the module docstring).
 
     Parameters
@@ -198,6 +252,8 @@ def compare_images(ref: np.ndarray, cand: np.ndarray, *, roi: Roi | None = None,
         Relative tolerance of the argmax tie rule.
     ssim : bool
         Also compute SSIM (costs a few Gaussian filters).
+    orientation : bool
+        Also run :func:`check_orientation` on the whole images (four more correlations).
 
     Returns
     -------
@@ -258,4 +314,5 @@ def compare_images(ref: np.ndarray, cand: np.ndarray, *, roi: Roi | None = None,
         ref_argmax=at(_argmax(r)), cand_argmax=at(_argmax(c)),
         argmax_match=_argmax_tie(r, c, argmax_rel_tol),
         ssim=_ssim(r, c) if ssim else NotAvailable("not requested"),
+        orientation=check_orientation(ref, cand) if orientation else None,
     )

@@ -6,6 +6,10 @@ radius ``nms_radius_px``) → ``_locate`` (plateau centroid, optional sub-pixel 
 
 Coordinates are pixel indices ``(slow, fast)``; pixel (s, f) covers [s - 0.5, s + 0.5) etc., so a
 2 x 2 flat top at slow 512..513, fast 512..513 is located at (512.5, 512.5).
+
+With ``shells`` (:mod:`parity.images.shells`) each radial shell gets its own threshold (the
+percentile of the shell's own pixels) and its own ``top_n`` brightest peaks, so weak high-index
+peaks far from the beam are found and kept next to the bright low-order ones.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ import numpy as np
 
 from parity.errors import ParityUsageError
 from parity.images.io import check_image
+from parity.images.shells import RadialShells, cut_per_shell, shell_thresholds
 
 __all__ = ["PeakList", "find_peaks"]
 
@@ -42,6 +47,10 @@ class PeakList:
         Detection threshold (the ``percentile`` of the image); tops must be strictly above it.
     n_found : int
         Peaks left after suppression, before the ``top_n`` cut.
+    shell : ndarray of int64, shape (N,), or None
+        Radial shell of each peak (None when detected without shells).
+    shells : RadialShells or None
+        The shells used (full-image coordinates), with ``shell_thresholds`` (one per shell).
     """
 
     slow_px: np.ndarray
@@ -57,6 +66,9 @@ class PeakList:
     top_n: Optional[int]
     subpixel: bool
     plateau_rtol: float
+    shell: Optional[np.ndarray] = None
+    shells: Optional[RadialShells] = None
+    shell_thresholds: Optional[tuple] = None
 
     def __len__(self) -> int:
         return int(self.slow_px.shape[0])
@@ -68,13 +80,27 @@ class PeakList:
 
     def offset(self, slow: int, fast: int) -> "PeakList":
         """The same peaks shifted by (slow, fast) pixels, e.g. from ROI-local to image coordinates."""
+        shells = self.shells.offset(slow, fast) if self.shells is not None else None
         return dataclasses.replace(self, slow_px=self.slow_px + slow, fast_px=self.fast_px + fast,
-                                   pixel_slow=self.pixel_slow + slow, pixel_fast=self.pixel_fast + fast)
+                                   pixel_slow=self.pixel_slow + slow, pixel_fast=self.pixel_fast + fast,
+                                   shells=shells)
+
+    def take(self, indices) -> "PeakList":
+        """The peaks at ``indices``, in that order (detection parameters unchanged)."""
+        idx = np.asarray(indices, dtype=np.int64)
+        arrays = {name: getattr(self, name)[idx] for name in
+                  ("slow_px", "fast_px", "intensity", "pixel_slow", "pixel_fast", "top_px")}
+        if self.shell is not None:
+            arrays["shell"] = self.shell[idx]
+        return dataclasses.replace(self, **arrays)
 
     def params(self) -> dict:
-        return {"percentile": self.percentile, "nms_radius_px": self.nms_radius_px, "top_n": self.top_n,
-                "subpixel": self.subpixel, "plateau_rtol": self.plateau_rtol,
-                "threshold": self.threshold, "n_found": self.n_found}
+        out = {"percentile": self.percentile, "nms_radius_px": self.nms_radius_px, "top_n": self.top_n,
+               "subpixel": self.subpixel, "plateau_rtol": self.plateau_rtol,
+               "threshold": self.threshold, "n_found": self.n_found}
+        if self.shells is not None:
+            out.update(top_n_per="shell", shell_thresholds=list(self.shell_thresholds or ()))
+        return out
 
 
 # ---- validation -------------------------------------------------------------------------------
@@ -248,7 +274,8 @@ def _empty(threshold: float, **params) -> PeakList:
 
 
 def find_peaks(image: np.ndarray, *, percentile: float = 99.5, nms_radius_px: float = 3.0,
-               top_n: Optional[int] = None, subpixel: bool = False, plateau_rtol: float = 0.0) -> PeakList:
+               top_n: Optional[int] = None, subpixel: bool = False, plateau_rtol: float = 0.0,
+               shells: Optional[RadialShells] = None) -> PeakList:
     """Find Bragg peaks: local maxima above a percentile, flat tops as one peak, NMS in a disk.
 
     Parameters
@@ -271,6 +298,10 @@ def find_peaks(image: np.ndarray, *, percentile: float = 99.5, nms_radius_px: fl
         0 (default): a top is the set of 8-connected pixels of *exactly* equal value (float32 flat
         top). > 0: the top also takes in connected pixels within ``plateau_rtol`` (relative) below
         the peak value, so a top fragmented in the last bits is still located at its centre.
+    shells : RadialShells, optional
+        Radial shells in this image's pixel coordinates (:func:`parity.images.shells.radial_shells`).
+        Each shell then has its own threshold (``percentile`` of its own pixels) and ``top_n``
+        applies **per shell**; each peak's shell is in ``PeakList.shell``.
 
     Returns
     -------
@@ -299,14 +330,30 @@ def find_peaks(image: np.ndarray, *, percentile: float = 99.5, nms_radius_px: fl
                   plateau_rtol=_validate_plateau_rtol(plateau_rtol))
     if image.size == 0:
         return _empty(float("nan"), **params)
-    threshold = _get_threshold(image, params["percentile"])
-    values, centroids, pixels = _find_tops(image, threshold)
-    kept = _suppress(values, centroids, params["nms_radius_px"])
-    n_found = int(len(kept))
-    if params["top_n"] is not None:
-        kept = kept[: params["top_n"]]
+    if shells is not None and not isinstance(shells, RadialShells):
+        raise ParityUsageError(f"shells must be a RadialShells or None, got {type(shells).__name__}")
+    extra: dict = {}
+    if shells is None:
+        threshold = _get_threshold(image, params["percentile"])
+        values, centroids, pixels = _find_tops(image, threshold)
+        kept = _suppress(values, centroids, params["nms_radius_px"])
+        n_found = int(len(kept))
+        if params["top_n"] is not None:
+            kept = kept[: params["top_n"]]
+    else:
+        per_shell = shell_thresholds(image, shells, params["percentile"])
+        threshold = float(per_shell.min())
+        values, centroids, pixels = _find_tops(image, threshold)
+        top_shell = shells.assign(centroids[:, 0], centroids[:, 1])
+        valid = np.flatnonzero(values > per_shell[top_shell])
+        kept = valid[_suppress(values[valid], centroids[valid], params["nms_radius_px"])]
+        n_found = int(len(kept))
+        kept = cut_per_shell(kept, top_shell, params["top_n"])
+        extra = dict(shell=top_shell[kept].astype(np.int64), shells=shells,
+                     shell_thresholds=tuple(float(v) for v in per_shell))
     if len(kept) == 0:
-        return _empty(threshold, **params)
+        empty = _empty(threshold, **params)
+        return dataclasses.replace(empty, **extra) if extra else empty
     margin = max(2, int(math.ceil(params["nms_radius_px"])))
     rows = []
     for k in kept:
@@ -319,4 +366,4 @@ def find_peaks(image: np.ndarray, *, percentile: float = 99.5, nms_radius_px: fl
         pixel_slow=np.array([r[2][0] for r in rows], dtype=np.int64),
         pixel_fast=np.array([r[2][1] for r in rows], dtype=np.int64),
         top_px=np.array([r[3] for r in rows], dtype=np.int64),
-        threshold=threshold, n_found=n_found, **params)
+        threshold=threshold, n_found=n_found, **params, **extra)

@@ -29,7 +29,7 @@ from parity.images.peaks import find_peaks
 from parity.images.roi import Roi
 
 __all__ = ["PLATEAU_VERSION", "PlateauResult", "plateau_metric", "default_plateau_roi", "render_plateau_png",
-           "write_plateau_png", "write_plateau_csv", "DEFAULT_SIZE_PX"]
+           "plateau_csv_text", "write_plateau_png", "write_plateau_csv", "DEFAULT_SIZE_PX"]
 
 PLATEAU_VERSION = "1"
 DEFAULT_SIZE_PX = 20
@@ -160,8 +160,12 @@ def write_plateau_png(path: str | os.PathLike, result: PlateauResult, *, title: 
     return write_output_atomic(path, render_plateau_png(result, title=title), overwrite=overwrite)
 
 
+def plateau_csv_text(result: PlateauResult) -> str:
+    """The value → count histograms as CSV text (columns image, value, count; values at float32
+    round-trip precision)."""
+    return result.histogram_table().to_csv(index=False, float_format="%.9g")
+
+
 def write_plateau_csv(path: str | os.PathLike, result: PlateauResult, *, overwrite: bool = False):
-    """Write the value → count histograms (columns image, value, count; values at float32
-    round-trip precision) atomically."""
-    table = result.histogram_table()
-    return write_output_atomic(path, table.to_csv(index=False, float_format="%.9g"), overwrite=overwrite)
+    """Write :func:`plateau_csv_text` atomically."""
+    return write_output_atomic(path, plateau_csv_text(result), overwrite=overwrite)
