@@ -36,6 +36,8 @@ COMMAND_MODULES: list[str] = [
     "cli.fixplan",
     "cli.plan",
     "cli.report",
+    "cli.triage",
+    "cli.shrink",
 ]
 
 

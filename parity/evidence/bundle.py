@@ -256,6 +256,12 @@ class Bundle:
             if row["id"] not in {r["id"] for r in self.manifest["known_divergences"]}:
                 self.manifest["known_divergences"].append(row)
 
+    def set_story(self, markdown: str) -> None:
+        """The command's own account (markdown), shown in ``summary.md`` right under the status line."""
+        if not isinstance(markdown, str):
+            raise EvidenceUsageError("a story must be markdown text")
+        self.manifest["story"] = _jsonable(markdown, root=self._root)
+
     def set_exit_code(self, name: str, code: int) -> None:
         """Record the exit code of one step (``"c"``, ``"pytorch"``, ``"pytest"``…)."""
         self.manifest["exit_codes"][str(name)] = int(code)
