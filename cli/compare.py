@@ -2,7 +2,8 @@
 
     nb-compare [--outdir DIR] [--roi XMIN XMAX YMIN YMAX] [--threshold T] [--resample]
                [--png-scale PCTL] [--save-diff] [--c-bin PATH] [--py-bin PATH] [--dtype D]
-               [--device D] [--timeout S] [--case RUN_ID] [--bundle] [--slug SLUG] -- ARGS...
+               [--device D] [--timeout S] [--case RUN_ID] [--bundle] [--slug SLUG]
+               [--workspace DIR] -- ARGS...
 
 Both keep nb-compare's own exit codes (docs/nb-compare.md), not the pwb table:
 0 success · 1 usage error · 2 a runner failed · 3 correlation below --threshold ·
@@ -19,7 +20,8 @@ from typing import Iterator, List, Optional, Tuple
 import typer
 from typer.core import TyperCommand
 
-from cli.bundle_opts import BundleFlag, ReportsRootOption, SlugOption, bundle_request, maybe_bundle
+from cli.bundle_opts import (BundleFlag, ReportsRootOption, SlugOption, WorkspaceOption, bundle_request, in_workspace,
+                             maybe_bundle)
 from cli.errors import fail
 
 try:  # typer >= 0.24 vendors click
@@ -90,14 +92,15 @@ def compare(
     bundle: BundleFlag = False,
     slug: SlugOption = None,
     reports_root: ReportsRootOption = None,
+    workspace: WorkspaceOption = None,
 ) -> None:
     prog = "nb-compare"
-    with nb_guarded(prog):
+    with nb_guarded(prog), in_workspace(workspace):
         from parity.compare.run import CompareOptions, execute_compare, plan_compare
         from parity.compare.bundle import record_compare_bundle
         from parity.compare.outdir import args_hash
 
-        request = bundle_request(bundle, slug, reports_root)
+        request = bundle_request(bundle, slug, reports_root, workspace)
         nb_args, base = _resolve_args(args, case)
         options = CompareOptions(args=tuple(nb_args), outdir=outdir, roi=roi, threshold=threshold,
                                  resample=resample, png_percentile=png_scale, save_diff=save_diff,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.bundle_opts import ReportsRootOption
+from cli.bundle_opts import ReportsRootOption, WorkspaceOption, in_workspace
 from cli.errors import guarded
 
 
@@ -11,17 +11,19 @@ def register(app: typer.Typer) -> None:
     report = typer.Typer(help="Evidence bundles: list them, write reports/index.html.", no_args_is_help=True)
 
     @report.command("index")
-    def index(reports_root: ReportsRootOption = None) -> None:
+    def index(reports_root: ReportsRootOption = None,
+              workspace: WorkspaceOption = None) -> None:
         """Write <reports-root>/index.html (one row per bundle, incomplete ones flagged)."""
         from parity.evidence.provenance import relpath_from_root
         from parity.evidence.report_index import write_index
 
-        with guarded():
+        with guarded(), in_workspace(workspace):
             path = write_index(reports_root)
-        typer.echo(f"wrote {relpath_from_root(path)}")
+            typer.echo(f"wrote {relpath_from_root(path)}")
 
     @report.command("list")
-    def list_(reports_root: ReportsRootOption = None) -> None:
+    def list_(reports_root: ReportsRootOption = None,
+              workspace: WorkspaceOption = None) -> None:
         """List bundles (oldest first) with status and headline metrics."""
         from rich.console import Console
         from rich.table import Table
@@ -29,7 +31,7 @@ def register(app: typer.Typer) -> None:
         from parity.evidence.store import list_bundles
         from parity.evidence.summary import flatten_metrics, format_value
 
-        with guarded():
+        with guarded(), in_workspace(workspace):
             rows = list_bundles(reports_root)
         table = Table("bundle", "kind", "case", "result", "headline metrics", "git")
         for s in rows:

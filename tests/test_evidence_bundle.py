@@ -46,7 +46,8 @@ def _assert_no_absolute_paths(directory: Path, *needles: str) -> None:
             assert needle not in text, f"{needle!r} in {path.name}"
 
 
-def test_bundle_manifest_hashes_and_no_absolute_paths(tmp_path, repo_root):
+def test_bundle_manifest_hashes_and_no_absolute_paths(tmp_path, repo_root, monkeypatch):
+    monkeypatch.setenv("PWB_WORKSPACE", str(repo_root))  # this checkout as the workspace
     reports = tmp_path / "reports"
     hkl = tmp_path / "in" / "P1.hkl"
     hkl.parent.mkdir()

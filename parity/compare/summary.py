@@ -3,7 +3,7 @@
 Every field the contract lists is always present; values that were not computed (a runner
 failed, the shapes differ) are ``null`` and metrics that are undefined are ``"n/a"`` with the reason
 under ``"n/a_reasons"``. Paths are never absolute (``parity.evidence.provenance.relpath_from_root``:
-inside the repo relative to its root, elsewhere ``external:<name>``; the sha256 identifies them).
+inside the workspace relative to its root, elsewhere ``external:<name>``; the sha256 identifies them).
 """
 from __future__ import annotations
 
@@ -47,9 +47,9 @@ def _ms(run) -> float | None:
 def build_summary(plan, result) -> dict:
     """The summary.json dict for a finished (or failed) comparison."""
     from parity.quirks.registry import classify
-    from parity.evidence.provenance import collect_provenance, repo_root
+    from parity.evidence.provenance import collect_provenance, default_root
 
-    root = repo_root()
+    root = default_root()  # the workspace
     o, d = plan.options, result.details
     prov = collect_provenance(inputs=list(plan.inputs), binaries=[plan.c.executable, plan.py.executable],
                               device=plan.device, dtype=plan.dtype, root=root)

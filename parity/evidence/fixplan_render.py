@@ -13,11 +13,12 @@ from parity.evidence import provenance
 from parity.evidence.atomic import atomic_write_text
 from parity.evidence.summary import flatten_metrics, format_value
 from parity.evidence.ledger import Attempt, Item, Ledger
+from parity.evidence.workspace import resolve_workspace
 
 
 def default_out() -> Path:
-    """``<repo>/docs/fix_plan.md``."""
-    return provenance.repo_root() / "docs" / "fix_plan.md"
+    """``<workspace>/docs/fix_plan.md`` (see `parity.evidence.workspace`)."""
+    return resolve_workspace().fix_plan_md
 
 
 def _cell(text) -> str:
@@ -90,7 +91,7 @@ def render(ledger: Ledger) -> str:
 
 
 def write(ledger: Ledger, out: str | os.PathLike | None = None) -> Path:
-    """Render and write atomically to ``out`` (default ``<repo>/docs/fix_plan.md``)."""
+    """Render and write atomically to ``out`` (default ``<workspace>/docs/fix_plan.md``)."""
     target = Path(out) if out is not None else default_out()
     target.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write_text(target, render(ledger))

@@ -33,6 +33,7 @@ from parity.evidence import provenance
 from parity.evidence.atomic import atomic_write_bytes, dir_lock
 from parity.evidence.store import load_manifest
 from parity.evidence.errors import ClockError, EvidenceUsageError, LedgerCorruptError
+from parity.evidence.workspace import resolve_workspace
 
 LEDGER_NAME = "fix_plan.jsonl"
 ITEM_ID_RE = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*$")
@@ -43,12 +44,12 @@ _SETTABLE = ("title", "spec", "priority", "status")
 
 
 def default_plans_root() -> Path:
-    """``<repo>/plans``."""
-    return provenance.repo_root() / "plans"
+    """``<workspace>/plans`` (see `parity.evidence.workspace`)."""
+    return resolve_workspace().plans
 
 
 def ledger_path(plans_root: str | os.PathLike | None = None) -> Path:
-    """The ledger file under ``plans_root`` (default ``<repo>/plans/fix_plan.jsonl``)."""
+    """The ledger file under ``plans_root`` (default ``<workspace>/plans/fix_plan.jsonl``)."""
     return (Path(plans_root) if plans_root is not None else default_plans_root()) / LEDGER_NAME
 
 

@@ -22,6 +22,7 @@ from parity.evidence import provenance
 from parity.evidence.atomic import atomic_write_text, dir_lock
 from parity.evidence.store import load_manifest
 from parity.evidence.errors import ClockError, EvidenceUsageError, PlanFileError
+from parity.evidence.workspace import resolve_workspace
 
 SCHEMA = "pwb.plan/1"
 STATES = ("[ ]", "[P]", "[D]", "[B]")
@@ -32,8 +33,8 @@ _SUB_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
 
 
 def default_plans_root() -> Path:
-    """``<repo>/plans``."""
-    return provenance.repo_root() / "plans"
+    """``<workspace>/plans`` (see `parity.evidence.workspace`)."""
+    return resolve_workspace().plans
 
 
 def _root(plans_root) -> Path:

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from parity.evidence.errors import UnknownBundleError
-from parity.evidence.provenance import repo_root
+from parity.evidence.workspace import resolve_workspace
 
 MANIFEST = "bundle.json"
 PARTIAL_SUFFIX = ".partial"
@@ -21,8 +21,8 @@ BUNDLE_ID_RE = re.compile(r"^(?P<stamp>\d{8}T\d{6}Z)-(?P<slug>[A-Za-z0-9][A-Za-z
 
 
 def default_reports_root() -> Path:
-    """``<repo>/reports`` (never relative to the cwd)."""
-    return repo_root() / "reports"
+    """``<workspace>/reports`` (see `parity.evidence.workspace`)."""
+    return resolve_workspace().reports
 
 
 @dataclasses.dataclass(frozen=True)
