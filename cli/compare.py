@@ -112,10 +112,19 @@ def compare(
                           config={"args": list(plan.args), "threshold": threshold, "roi": list(roi) if roi else None,
                                   "resample": resample, "png_scale": png_scale},
                           case=case, device=plan.device, dtype=plan.dtype) as b:
+            _prefetch_identities(plan)
             result = execute_compare(plan)
             record_compare_bundle(b, result)
     _render(result)
     raise typer.Exit(result.exit_code)
+
+
+def _prefetch_identities(plan) -> None:
+    """Start identifying both ports (hashes, git, --version) while they run; the summary collects it."""
+    from parity.evidence.port_identity import prefetch
+
+    for runner in (plan.c, plan.py):
+        prefetch(runner.name, runner.command, getattr(runner, "env", None))
 
 
 def _resolve_args(args: Optional[List[str]], case: Optional[str]) -> tuple[list[str], Optional[Path]]:

@@ -6,6 +6,7 @@ git repository, the cwd), and the two attempts must be #1 and #2.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -33,6 +34,11 @@ def test_nb_compare_bundle_feeds_two_attempts(tmp_path, monkeypatch):
     (bundle,) = [p for p in reports.iterdir() if p.is_dir()]
     manifest = json.loads((bundle / "bundle.json").read_text())
     assert manifest["status"] == "passed" and manifest["metrics"]["correlation"] >= 0.99999
+    ports = {p["name"]: p for p in manifest["provenance"]["ports"]}          # who ran, on both sides
+    assert ports["c"]["executable"]["sha256"] == hashlib.sha256(fake.read_bytes()).hexdigest()
+    assert ports["py"]["script"]["module"] == "simcore" and ports["py"]["workbench_code"] is True
+    summary = json.loads((bundle / "summary.json").read_text())
+    assert summary["provenance"]["ports"] == manifest["provenance"]["ports"]
 
     runner = CliRunner()
     ok = runner.invoke(app, ["fixplan", "item", "add", "E2E-001", "--title", "end to end", "--plans-root", str(plans)])
