@@ -1,4 +1,10 @@
-"""`pwb fixplan`: the attempts ledger (plans/fix_plan.jsonl) and its markdown view (docs/fix_plan.md)."""
+"""`pwb fixplan`: the attempts ledger (<workspace>/plans/fix_plan.jsonl) and its markdown view
+(<workspace>/docs/fix_plan.md).
+
+Exit codes: 0 ok · 1 ``render --check`` found the markdown stale · 2 usage (bad ID or value, unknown
+or ambiguous bundle id, a named --plans-root that does not exist for ``list``/``render``) · 5 a
+corrupt ledger or a clock earlier than its newest record.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +15,7 @@ import typer
 from cli.bundle_opts import ReportsRootOption, WorkspaceOption, in_workspace
 from cli.errors import guarded
 from cli.exit_codes import Exit
-from cli.plan import PlansRootOption
+from cli.plan import PlansRootOption, require_roots
 
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="Item ID, e.g. C-PARITY-001.")]
 
@@ -55,7 +61,8 @@ def register(app: typer.Typer) -> None:
     @fix.command("attempt")
     def attempt(item_id: IdArg,
                 bundle: Annotated[List[str], typer.Option("--bundle", metavar="BUNDLE_ID",
-                                                          help="Evidence bundle id (repeatable, at least one).")],
+                                                          help="Evidence bundle: an id, 'latest' or a unique prefix"
+                                                          " (repeatable, at least one).")],
                 result: Annotated[str, typer.Option("--result", help="success | partial | failed")],
                 note: Annotated[str, typer.Option("--note", help="Observations (1-3 lines).")],
                 hypothesis: Annotated[Optional[str], typer.Option("--hypothesis")] = None,
@@ -80,18 +87,21 @@ def register(app: typer.Typer) -> None:
         from parity.evidence import fixplan_render
         from parity.evidence import ledger
         from parity.evidence.provenance import relpath_from_root
+        from parity.evidence.report_index import refresh_index
 
         with guarded(), in_workspace(workspace):
+            require_roots(plans_root)
             led = ledger.load_ledger(ledger.ledger_path(plans_root))
             target = out if out is not None else fixplan_render.default_out()
             if check:
                 current = target.read_text(encoding="utf-8") if target.is_file() else None
-                if current != fixplan_render.render(led):
+                if current != fixplan_render.render(led, out=target):
                     typer.echo(f"{relpath_from_root(target)} is stale; run `pwb fixplan render`", err=True)
                     raise typer.Exit(Exit.FAILED)
                 typer.echo(f"{relpath_from_root(target)} is up to date")
                 return
             path = fixplan_render.write(led, target)
+            refresh_index(plans_root=led.path.parent)   # the index links the fix plan
             typer.echo(f"wrote {relpath_from_root(path)} ({len(led.items)} items, {len(led.records)} records)")
 
     @fix.command("list")
@@ -100,6 +110,7 @@ def register(app: typer.Typer) -> None:
         from parity.evidence import ledger
 
         with guarded(), in_workspace(workspace):
+            require_roots(plans_root)
             led = ledger.load_ledger(ledger.ledger_path(plans_root))
         if not led.items:
             typer.echo("no fix-plan items")

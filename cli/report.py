@@ -1,4 +1,8 @@
-"""`pwb report`: the evidence bundles as a static web page (`index`) or a terminal table (`list`)."""
+"""`pwb report`: the evidence bundles as a static web page (`index`) or a terminal table (`list`).
+
+Malformed or unfinished bundles are rows flagged INCOMPLETE with the reason, never a failure of the
+whole command. Exit codes: 0 ok · 2 a named --reports-root that does not exist.
+"""
 from __future__ import annotations
 
 import typer
@@ -16,8 +20,10 @@ def register(app: typer.Typer) -> None:
         """Write <reports-root>/index.html (one row per bundle, incomplete ones flagged)."""
         from parity.evidence.provenance import relpath_from_root
         from parity.evidence.report_index import write_index
+        from parity.evidence.workspace import require_dir
 
         with guarded(), in_workspace(workspace):
+            require_dir(reports_root, "--reports-root")
             path = write_index(reports_root)
             typer.echo(f"wrote {relpath_from_root(path)}")
 
@@ -30,8 +36,10 @@ def register(app: typer.Typer) -> None:
 
         from parity.evidence.store import list_bundles
         from parity.evidence.summary import flatten_metrics, format_value
+        from parity.evidence.workspace import require_dir
 
         with guarded(), in_workspace(workspace):
+            require_dir(reports_root, "--reports-root")
             rows = list_bundles(reports_root)
         table = Table("bundle", "kind", "case", "result", "headline metrics", "git")
         for s in rows:

@@ -10,7 +10,8 @@ Lifecycle (after Hydra's run dir, without its ``exist_ok``): the directory is cl
 ``<id>.partial`` sibling with an atomic ``mkdir`` (``-2``, ``-3``… on collision), the manifest with
 command, config and provenance is written into it *before* the body runs, artifacts are added, and
 on exit the status, metrics, artifact list (sha256 + size), ``summary.md`` and ``summary.html`` are
-written last and the directory is renamed into place without replacing anything. An exception in
+written last and the directory is renamed into place without replacing anything (then the reports
+root's ``index.html`` is refreshed). An exception in
 the body finalises the bundle with status ``failed`` and the exception text, then re-raises. A
 killed process leaves only the ``.partial`` sibling, which listings flag as incomplete.
 Bundles go to ``<workspace>/reports/``; paths inside a bundle are relative to the workspace root
@@ -304,6 +305,9 @@ class Bundle:
         _rename_noreplace(self.partial_dir, self.final_dir)
         _fsync_dir(self.reports_root)
         self.closed = True
+        from parity.evidence.report_index import refresh_index
+
+        refresh_index(self.reports_root)   # the index lists it at once (best effort)
 
 
 def _is_clean_exit(exc: BaseException) -> bool:

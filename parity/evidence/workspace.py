@@ -102,3 +102,17 @@ def using_workspace(explicit: str | os.PathLike | None) -> Iterator[Workspace | 
         yield workspace
     finally:
         _SCOPED.reset(token)
+
+
+def require_dir(path: str | os.PathLike | None, option: str) -> Path | None:
+    """``path`` when it is None or an existing directory; EvidenceUsageError (exit 2) otherwise.
+
+    A root the user *named* (``--plans-root``, ``--reports-root``) and that does not exist is a typo,
+    not an empty ledger: readers refuse it instead of reporting "nothing here" with exit 0.
+    """
+    if path is None:
+        return None
+    p = Path(path)
+    if not p.is_dir():
+        raise EvidenceUsageError(f"{option} {path}: no such directory")
+    return p
