@@ -12,7 +12,7 @@ from cli.errors import guarded
 
 
 def register(app: typer.Typer) -> None:
-    report = typer.Typer(help="Evidence bundles: list them, write reports/index.html.", no_args_is_help=True)
+    report = typer.Typer(help="Evidence bundles: list them, show one, write reports/index.html.", no_args_is_help=True)
 
     @report.command("index")
     def index(reports_root: ReportsRootOption = None,
@@ -48,5 +48,26 @@ def register(app: typer.Typer) -> None:
             sha = (s.git_sha or "")[:10] + ("+dirty" if s.git_dirty else "")
             table.add_row(s.dirname, s.kind or "", s.case or s.slug or "", result, metrics, sha)
         Console(width=160).print(table)
+
+    @report.command("show")
+    def show(bundle_id: str = typer.Argument(..., metavar="BUNDLE_ID", help="An id, 'latest' or a unique prefix."),
+             reports_root: ReportsRootOption = None, workspace: WorkspaceOption = None) -> None:
+        """One bundle: where it is, its status, headline metrics and git commit (exit 2: unknown or
+        ambiguous id)."""
+        from parity.evidence.provenance import relpath_from_root
+        from parity.evidence.store import default_reports_root, headline_metrics, load_manifest
+        from parity.evidence.summary import flatten_metrics, format_value
+        from parity.evidence.workspace import require_dir
+
+        with guarded(), in_workspace(workspace):
+            require_dir(reports_root, "--reports-root")
+            manifest = load_manifest(bundle_id, reports_root=reports_root)
+            root = reports_root if reports_root is not None else default_reports_root()
+            typer.echo(f"{manifest['id']}: {manifest.get('status')} ({manifest.get('kind')}),"
+                       f" {relpath_from_root(root / manifest['id'] / 'summary.md')}")
+        for key, value in flatten_metrics(headline_metrics(manifest)).items():
+            typer.echo(f"  {key} = {format_value(value)}")
+        git = (manifest.get("provenance") or {}).get("git") or {}
+        typer.echo(f"  git {git.get('sha')}" + (" (dirty)" if git.get("dirty") else ""))
 
     app.add_typer(report, name="report")
