@@ -91,3 +91,22 @@ def test_prefetch_is_collected_by_the_next_call(root, tmp_path):
     pid.prefetch("p", [sys.executable, str(script)])
     ident = pid.port_identity("p", [sys.executable, str(script)])
     assert ident["version"] == "v 1" and not pid._PENDING
+
+
+def test_bounded_runs_kill_the_whole_process_group(tmp_path):
+    """What --version probes and plan verification share: on timeout no grandchild survives."""
+    import os
+    from pathlib import Path
+
+    from parity.evidence.procs import run_bounded
+
+    code, out, _ = run_bounded(["sh", "-c", "sleep 30 & echo $!; wait"], cwd=tmp_path, env=os.environ, timeout_s=1.0)
+    assert code is None
+    grandchild = int(out.split()[0])
+    for _ in range(50):
+        status = Path(f"/proc/{grandchild}/status")
+        if not status.exists() or "\nState:\tZ" in status.read_text():
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"grandchild {grandchild} still running")

@@ -23,8 +23,6 @@ import importlib.util
 import json
 import os
 import re
-import signal
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -32,6 +30,7 @@ from pathlib import Path
 from parity.evidence import plans
 from parity.evidence.errors import EvidenceUsageError, VerifyToolError
 from parity.evidence.plan_selectors import selector_args
+from parity.evidence.procs import run_bounded
 from parity.evidence.workspace import resolve_workspace
 
 __all__ = ["SelectorResult", "verify_selectors", "verify_plan", "verify_task", "set_task_checked", "lint_plans",
@@ -78,19 +77,12 @@ def check_tools() -> None:
 def _pytest(args: list[str], *, cwd: Path, timeout_s: float, log: Path) -> int | None:
     """Run pytest with ``args``; output (stdout + stderr) to ``log``; None on timeout (group killed)."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, *_BASE, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            return proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except OSError:
-                proc.kill()
-            proc.wait()
-            out.write(f"\n[pwb plan verify: killed after {timeout_s:g} s]\n".encode())
-            return None
+    code, out, err = run_bounded([sys.executable, *_BASE, *args], cwd=cwd, env=env, timeout_s=timeout_s,
+                                 merge_stderr=True)
+    if code is None:
+        out += f"\n[pwb plan verify: killed after {timeout_s:g} s]\n"
+    log.write_text(out + err)
+    return code
 
 
 def _first_error(text: str) -> str:

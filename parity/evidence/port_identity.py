@@ -23,7 +23,6 @@ import concurrent.futures
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from parity.evidence import provenance
+from parity.evidence.procs import run_bounded as _run
 
 __all__ = ["port_identity", "prefetch", "NO_VERSION_PORTS"]
 
@@ -79,25 +79,6 @@ def _python_target(args: Sequence[str]) -> tuple[str, str] | None:
         else:
             return ("script", token)
     return None
-
-
-def _run(argv: Sequence[str], *, env: dict[str, str], cwd: str, timeout_s: float) -> tuple[int | None, str, str]:
-    """(returncode or None on timeout, stdout, stderr); own process group, stdin closed, killed on timeout."""
-    try:
-        proc = subprocess.Popen(list(argv), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True)
-    except OSError as exc:
-        return -1, "", f"{type(exc).__name__}: {exc.strerror or exc}"
-    try:
-        out, err = proc.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            proc.kill()
-        proc.communicate()
-        return None, "", ""
-    return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
 
 
 def _find_module(interpreter: Path, module: str, env: dict[str, str], timeout_s: float) -> tuple[Path | None, Path | None]:
