@@ -47,7 +47,7 @@ def require_roots(plans_root, reports_root=None) -> None:
 
 def register(app: typer.Typer) -> None:
     plan = typer.Typer(help="Phased plans: new, add/edit/remove phases and tasks, set, verify, lint, status,"
-                       " link, archive.", no_args_is_help=True)
+                       " link, render, archive.", no_args_is_help=True)
 
     @plan.command("new")
     def new(plan_id: IdArg, title: Annotated[Optional[str], typer.Option("--title")] = None,
@@ -241,6 +241,17 @@ def register(app: typer.Typer) -> None:
             for t in s.done:
                 forced = f" (FORCED: {t['forced']})" if t.get("forced") else ""
                 typer.echo(f"  done     {t['phase']}/{t['id']} {t['text']} ← {', '.join(t['evidence'])}{forced}")
+
+    @plan.command("render")
+    def render(plan_ids: Annotated[Optional[List[str]], typer.Argument(metavar="[ID]...", help="Default: every active plan.")] = None,
+               plans_root: PlansRootOption = None, workspace: WorkspaceOption = None) -> None:
+        """Rewrite plan.md from plan.yaml (data unchanged), e.g. after the workbench's renderer changed."""
+        from parity.evidence import plans
+
+        with guarded(), in_workspace(workspace):
+            require_roots(plans_root)
+            done = plans.rerender(plans_root, plan_ids or None)
+        typer.echo(f"rendered {len(done)} plan(s): {', '.join(done) or '-'}")
 
     @plan.command("archive")
     def archive(plan_id: IdArg, plans_root: PlansRootOption = None, workspace: WorkspaceOption = None) -> None:

@@ -144,8 +144,12 @@ def test_render_only_what_was_given_edits_and_links_both_ways(ws):
     assert pwb("plan", "edit-task", "P", "B1", "--phase", "A", "--text", "moved").exit_code == 0
     assert pwb("plan", "remove-phase", "P", "A").exit_code == 2               # it has a task now
     assert pwb("plan", "remove-phase", "P", "B").exit_code == 0
-    md = (ws / "plans" / "active" / "P" / "plan.md").read_text()
+    md_path = ws / "plans" / "active" / "P" / "plan.md"
+    md = md_path.read_text()
     assert "Phase B" not in md and "| B1 | moved |" in md
+    md_path.write_text("stale\n")
+    assert "stale" in pwb("plan", "status").output
+    assert pwb("plan", "render").exit_code == 0 and md_path.read_text() == md        # data unchanged, view rewritten
     assert pwb("plan", "archive", "P").exit_code == 0
     assert pwb("fixplan", "render").exit_code == 0
     assert "- Plans: [P (archived)](../plans/archive/P/plan.md)" in (ws / "docs" / "fix_plan.md").read_text()

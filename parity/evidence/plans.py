@@ -27,10 +27,6 @@ from parity.evidence.plan_selectors import validate_na_reason, validate_selector
 from parity.evidence.store import load_manifest, resolve_bundle_id
 from parity.evidence.workspace import resolve_workspace
 
-__all__ = ["SCHEMA", "STATES", "default_plans_root", "normalize_state", "plan_dir", "load_plan", "new_plan",
-           "add_phase", "edit_phase", "remove_phase", "add_task", "edit_task", "remove_task", "set_task",
-           "record_verification", "link_fixplan", "archive_plan", "render_plan_md", "find_task", "plan_ids"]
-
 SCHEMA = "pwb.plan/1"
 _STATE_ALIASES = {"": "[ ]", "open": "[ ]", "o": "[ ]", "p": "[P]", "d": "[D]", "b": "[B]",
                   "[ ]": "[ ]", "[p]": "[P]", "[d]": "[D]", "[b]": "[B]", "[]": "[ ]"}
@@ -368,6 +364,18 @@ def link_fixplan(plans_root, plan_id: str, item_id: str, *, ledger_path=None) ->
             plan["fixplan"].append(item_id)
 
     return _mutate(root, plan_id, change)
+
+
+def rerender(plans_root=None, ids: Sequence[str] | None = None) -> list[str]:
+    """Rewrite plan.md of these (default: every active) plans from plan.yaml, data unchanged."""
+    root = _root(plans_root)
+    ids = list(ids or plan_ids(root))
+    for plan_id in ids:
+        load_plan(root, plan_id)  # exists and is well-formed (exit 2 / 5 otherwise)
+        with dir_lock(root):
+            _save(plan_dir(root, plan_id), load_plan(root, plan_id))
+    _refresh_index(root)
+    return ids
 
 
 def archive_plan(plans_root, plan_id: str) -> Path:
