@@ -6,7 +6,8 @@ from typing import Optional
 
 import typer
 
-from cli.bundle_opts import BundleFlag, ReportsRootOption, SlugOption, bundle_request, maybe_bundle
+from cli.bundle_opts import (BundleFlag, ReportsRootOption, SlugOption, WorkspaceOption, bundle_request,
+                             in_workspace, maybe_bundle)
 from cli.errors import fail, guarded
 from cli.exit_codes import Exit
 
@@ -30,7 +31,8 @@ def register(app: typer.Typer) -> None:
                                               "(torch.profiler) and report its top N operators by self time."),
               compile_: bool = typer.Option(False, "--compile", help="simcore -compile (opt-in torch.compile); "
                                             "the compile time shows in first_run_s, never in the warm median."),
-              bundle: BundleFlag = False, slug: SlugOption = None, reports_root: ReportsRootOption = None) -> None:
+              bundle: BundleFlag = False, slug: SlugOption = None, reports_root: ReportsRootOption = None,
+              workspace: WorkspaceOption = None) -> None:
         """Time simcore warm in-process (after one untimed run; median and spread of --repeat) with its
         peak memory, and the C program's whole process on the same arguments when NB_C_BIN/--c-bin is
         set; prints c_time/simcore_time (higher is better) and pixels per second. Asserts nothing."""
@@ -43,9 +45,9 @@ def register(app: typer.Typer) -> None:
         if not case and not args:
             raise fail("pwb bench: give --case RUN_ID or --args '...'", Exit.USAGE)
         console = Console(width=max(Console().width, 140))
-        request = bundle_request(bundle, slug, reports_root)
         rows = []
-        with guarded("pwb bench"):
+        with guarded("pwb bench"), in_workspace(workspace):
+            request = bundle_request(bundle, slug, reports_root, workspace)
             cbin = resolve_c_bin(c_bin)
             targets = [(c, list(find_run(c).args), find_run(c).input_base) for c in (case or [])]
             if args:

@@ -23,7 +23,8 @@ from typing import Iterator, List, Optional, Tuple
 import typer
 from typer.core import TyperCommand
 
-from cli.bundle_opts import BundleFlag, ReportsRootOption, SlugOption, bundle_request, maybe_bundle
+from cli.bundle_opts import (BundleFlag, ReportsRootOption, SlugOption, WorkspaceOption, bundle_request, in_workspace,
+                             maybe_bundle)
 from cli.errors import fail
 
 try:  # typer >= 0.24 vendors click
@@ -99,8 +100,6 @@ def compare(
                                           " line (shell-split; ARGS are appended)."),
     cand_cmd: Optional[str] = typer.Option(None, "--cand-cmd", "--py-cmd", metavar="CMD", help="Candidate as a"
                                            " whole command line, e.g. \"python -m theirport --fast\"."),
-    workspace: Optional[Path] = typer.Option(None, "--workspace", metavar="DIR", help="Workspace whose"
-                                             " .pwb/ports/ holds the port profiles (default: git top level)."),
     dtype: Optional[str] = typer.Option(None, "--dtype", help="float32|float64, passed as -dtype to simcore and"
                                        " to a candidate that is not the C."),
     device: Optional[str] = typer.Option(None, "--device", help="cpu|cuda, passed as -device (as --dtype)."),
@@ -111,14 +110,15 @@ def compare(
     bundle: BundleFlag = False,
     slug: SlugOption = None,
     reports_root: ReportsRootOption = None,
+    workspace: WorkspaceOption = None,
 ) -> None:
     prog = "nb-compare"
-    with nb_guarded(prog):
+    with nb_guarded(prog), in_workspace(workspace):
         from parity.compare.run import CompareOptions, execute_compare, plan_compare
         from parity.compare.bundle import record_compare_bundle
         from parity.compare.outdir import args_hash
 
-        request = bundle_request(bundle, slug, reports_root)
+        request = bundle_request(bundle, slug, reports_root, workspace)
         nb_args, base = _resolve_args(args, case)
         options = CompareOptions(args=tuple(nb_args), outdir=outdir, roi=roi, threshold=threshold,
                                  threshold_class=threshold_class,
@@ -133,10 +133,19 @@ def compare(
                                   "threshold_class": plan.thresholds.klass, "roi": list(roi) if roi else None,
                                   "resample": resample, "png_scale": png_scale},
                           case=case, device=plan.device, dtype=plan.dtype) as b:
+            _prefetch_identities(plan)
             result = execute_compare(plan)
             record_compare_bundle(b, result)
     _render(result)
     raise typer.Exit(result.exit_code)
+
+
+def _prefetch_identities(plan) -> None:
+    """Start identifying both ports (hashes, git, --version) while they run; the summary collects it."""
+    from parity.evidence.port_identity import prefetch
+
+    for runner in (plan.c, plan.py):
+        prefetch(runner.name, runner.command, getattr(runner, "env", None))
 
 
 def _resolve_args(args: Optional[List[str]], case: Optional[str]) -> tuple[list[str], Optional[Path]]:

@@ -1,11 +1,9 @@
 """`pwb demo`: the parity demo on shipped golden data (README's main job); writes a bundle."""
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Optional
-
 import typer
 
+from cli.bundle_opts import ReportsRootOption, WorkspaceOption, in_workspace
 from cli.errors import guarded
 from cli.exit_codes import Exit
 
@@ -15,14 +13,16 @@ def register(app: typer.Typer) -> None:
     def demo(
         no_bundle: bool = typer.Option(False, "--no-bundle", help="Do not write a report bundle."),
         slug: str = typer.Option("parity-demo", "--slug", help="Bundle slug."),
-        reports_root: Optional[Path] = typer.Option(None, "--reports-root", help="Default: the repo's reports/."),
+        reports_root: ReportsRootOption = None,
+        workspace: WorkspaceOption = None,
     ) -> None:
-        """Run simcore on shipped golden C cases (float32 and float64), judge them with the threshold
-        registry and write an evidence bundle under reports/."""
+        """Run simcore on golden C cases shipped with the workbench checkout (float32 and float64), judge
+        them with the threshold registry and write an evidence bundle under <workspace>/reports/.
+        Exit 0 all pass, 1 one fails, 5 the golden data is absent (an installed wheel has none)."""
         from rich.console import Console
         from rich.table import Table
 
-        from parity.matrix.demo import run_demo
+        from parity.matrix.demo import golden_root, run_demo
 
         console = Console(width=max(Console().width, 110))
         table = Table(title="simcore vs the C program (golden images)")
@@ -36,7 +36,8 @@ def register(app: typer.Typer) -> None:
                           f"{m['max_rel_err']:.2e}", f"{row.wall_s:.2f}",
                           "[green]PASS[/]" if row.passed else "[red]FAIL[/]")
 
-        with guarded("pwb demo"):
+        with guarded("pwb demo"), in_workspace(workspace):
+            golden_root()  # before any bundle is opened: one line and exit 5 without the shipped data
             if no_bundle:
                 rows = run_demo(progress=show)
                 path = None

@@ -13,11 +13,14 @@ from typing import Optional
 
 import typer
 
-from cli.bundle_opts import BundleFlag, ReportsRootOption, SlugOption, bundle_request, invocation_argv, maybe_bundle
+from cli.bundle_opts import (BundleFlag, ReportsRootOption, SlugOption, WorkspaceOption, bundle_request, in_workspace,
+                             invocation_argv, maybe_bundle)
 from cli.errors import guarded
 
 PATTERN_HELP = ("Select runs: substring (or glob with * ? [) of the run id, case id or spec;"
                 " comma-separated alternatives.")
+CASES_HELP = ("Matrix YAML (default: the workspace's tests/parity_cases.yaml when it has one, else the"
+              " workbench checkout's).")
 
 
 def register(app: typer.Typer) -> None:
@@ -29,11 +32,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(matrix_app, name="matrix")
 
 
-def _select(pattern: Optional[str]):
+def _select(pattern: Optional[str], cases: Optional[Path] = None):
     from parity.matrix.cases import iter_runs
     from parity.errors import ParityUsageError
 
-    runs = list(iter_runs(pattern))
+    runs = list(iter_runs(pattern, path=cases))
     if not runs:
         raise ParityUsageError(f"no matrix run matches -k {pattern!r} (pwb matrix list shows them)")
     return runs
@@ -50,16 +53,18 @@ def run(
     reports_root: ReportsRootOption = None,
     summary_bundle: bool = typer.Option(False, "--summary-bundle", help="One bundle with every run's verdicts "
                                         "and metrics (no images), instead of/besides per-run bundles."),
+    cases: Optional[Path] = typer.Option(None, "--cases", metavar="FILE", help=CASES_HELP),
+    workspace: WorkspaceOption = None,
 ) -> None:
     """Run simcore vs the live C (NB_C_BIN) and vs the stored golden image for every selected run."""
-    with guarded("pwb matrix run"):
+    with guarded("pwb matrix run"), in_workspace(workspace):
         from parity.errors import ParityUsageError
         from parity.matrix.run import c_runner_from_env, run_matrix
 
         if dtype not in ("float32", "float64"):
             raise ParityUsageError(f"--dtype must be float32 or float64, got {dtype!r}")
-        request = bundle_request(bundle, slug, reports_root)
-        runs = _select(pattern)
+        request = bundle_request(bundle, slug, reports_root, workspace)
+        runs = _select(pattern, cases)
         c_runner = c_runner_from_env()
         if c_runner is None:
             print("pwb matrix run: NB_C_BIN is not set: live C verdicts are 'not run'", file=sys.stderr)
@@ -76,7 +81,7 @@ def run(
         if summary_bundle:
             from parity.matrix.run import record_summary
 
-            summary_request = bundle_request(True, request.slug or f"matrix-{dtype}", reports_root)
+            summary_request = bundle_request(True, request.slug or f"matrix-{dtype}", reports_root, workspace)
             with maybe_bundle(summary_request, kind="matrix", default_slug=f"matrix-{dtype}", ctx=ctx,
                               dtype=dtype, device=device) as b:
                 record_summary(b, report, dtype=dtype)
@@ -122,11 +127,13 @@ def lint(
     base: Optional[str] = typer.Option("HEAD", "--base", metavar="REV",
                                        help="Git revision whose registry/matrix may not be looser (default HEAD)."),
     no_git: bool = typer.Option(False, "--no-git", help="Skip the comparison with --base."),
-    cases: Optional[Path] = typer.Option(None, "--cases", help="Matrix YAML (default tests/parity_cases.yaml)."),
+    cases: Optional[Path] = typer.Option(None, "--cases", metavar="FILE", help=CASES_HELP),
     registry: Optional[Path] = typer.Option(None, "--registry", help="Registry (default parity/matrix/thresholds.yaml)."),
+    workspace: WorkspaceOption = None,
 ) -> None:
-    """Check the matrix against the threshold registry and the registry against git (only tightening)."""
-    with guarded("pwb matrix lint"):
+    """Check the matrix against the threshold registry and the registry against git (only tightening;
+    skipped with a notice when the workbench is installed from a wheel)."""
+    with guarded("pwb matrix lint"), in_workspace(workspace):
         from parity.matrix.lint import lint_matrix
 
         report = lint_matrix(cases_path=cases, registry_path=registry, base=None if no_git else base)
@@ -139,10 +146,12 @@ def lint(
     raise typer.Exit(report.exit_code)
 
 
-def list_runs(pattern: Optional[str] = typer.Option(None, "-k", "--pattern", help=PATTERN_HELP)) -> None:
+def list_runs(pattern: Optional[str] = typer.Option(None, "-k", "--pattern", help=PATTERN_HELP),
+              cases: Optional[Path] = typer.Option(None, "--cases", metavar="FILE", help=CASES_HELP),
+              workspace: WorkspaceOption = None) -> None:
     """List the matrix runs with their spec, threshold class, source of args and arguments."""
-    with guarded("pwb matrix list"):
-        runs = _select(pattern)
+    with guarded("pwb matrix list"), in_workspace(workspace):
+        runs = _select(pattern, cases)
     from rich.console import Console
     from rich.table import Table
 

@@ -19,8 +19,7 @@ import typer
 
 from cli.errors import guarded
 
-WorkspaceDir = Annotated[Optional[Path], typer.Option(
-    "--workspace", metavar="DIR", help="Workspace (default: $PWB_WORKSPACE, else the git top level, else the cwd).")]
+from cli.bundle_opts import WorkspaceOption as WorkspaceDir
 
 
 def _ws(workspace: Optional[Path]):

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from cli.bundle_opts import BundleFlag, ReportsRootOption, SlugOption, bundle_request, maybe_bundle
+from cli.bundle_opts import BundleFlag, ReportsRootOption, SlugOption, WorkspaceOption, bundle_request, maybe_bundle
 from cli.errors import fail, guarded
 from cli.exit_codes import Exit
 
@@ -22,7 +22,8 @@ def register(app: typer.Typer) -> None:
                                            "traced value equals its pixel (exit 1 if not)."),
               dtype: str = typer.Option("float64", "--dtype", help="float64 (default for tracing) or float32."),
               device: Optional[str] = typer.Option(None, "--device"),
-              bundle: BundleFlag = False, slug: SlugOption = None, reports_root: ReportsRootOption = None) -> None:
+              bundle: BundleFlag = False, slug: SlugOption = None, reports_root: ReportsRootOption = None,
+              workspace: WorkspaceOption = None) -> None:
         """Trace one pixel: the C program's trace names, order and %.15g format, with the values of the
         very tensors the image is computed from. Put the nanoBragg arguments after `--`.
         Only the traced pixel is computed (unless --closure). Exit 0 ok, 1 closure mismatch, 2 usage."""
@@ -33,8 +34,8 @@ def register(app: typer.Typer) -> None:
             raise fail("pwb trace: give the nanoBragg arguments after --", Exit.USAGE)
         if dtype not in ("float32", "float64"):
             raise fail(f"pwb trace: --dtype must be float32 or float64, got {dtype}", Exit.USAGE)
-        request = bundle_request(bundle, slug, reports_root)
         with guarded("pwb trace"):
+            request = bundle_request(bundle, slug, reports_root, workspace)
             run = trace_args(args, pixel, dtype=dtype, device=device, all_indices=all_indices, closure=closure)
             text = "\n".join(run.lines) + "\n"
             if out is not None:

@@ -5,7 +5,8 @@ from typing import Optional
 
 import typer
 
-from cli.bundle_opts import BundleFlag, ReportsRootOption, SlugOption, bundle_request, maybe_bundle
+from cli.bundle_opts import (BundleFlag, ReportsRootOption, SlugOption, WorkspaceOption, bundle_request,
+                             in_workspace, maybe_bundle)
 from cli.errors import guarded
 from cli.exit_codes import Exit
 
@@ -16,7 +17,7 @@ def register(app: typer.Typer) -> None:
                     k: Optional[str] = typer.Option(None, "-k", help="Only runs whose id matches this pattern."),
                     dtype: str = typer.Option("float64", "--dtype", help="float64 (exact) or float32."),
                     bundle: BundleFlag = False, slug: SlugOption = None,
-                    reports_root: ReportsRootOption = None) -> None:
+                    reports_root: ReportsRootOption = None, workspace: WorkspaceOption = None) -> None:
         """Trace every pixel the instrumented C traced (3 per golden case) and diff it against the C
         trace. Exit 0 when every pixel is clean, 1 otherwise."""
         from rich.console import Console
@@ -25,8 +26,8 @@ def register(app: typer.Typer) -> None:
         from parity.matrix.trace_sweep import sweep
 
         console = Console(width=max(Console().width, 120))
-        request = bundle_request(bundle, slug, reports_root)
-        with guarded("pwb trace-sweep"):
+        with guarded("pwb trace-sweep"), in_workspace(workspace):
+            request = bundle_request(bundle, slug, reports_root, workspace)
             runs = [r for r in iter_runs(k) if r.golden_dir is not None]
 
             def show(row):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -64,3 +65,16 @@ def process_gone(pid: int) -> bool:
         return "State:\tZ" in Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return True
+
+
+def make_git_workspace(folder: Path) -> str:
+    """``git init`` ``folder`` (created if needed) with one commit and return its SHA: a stand-in for a
+    user's project, the workspace evidence and provenance belong to."""
+    folder.mkdir(parents=True, exist_ok=True)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "init.defaultBranch=main",
+           "-c", "commit.gpgsign=false"]
+    (folder / "README.md").write_text("a project that uses the workbench\n")
+    for args in (["init", "-q"], ["add", "README.md"], ["commit", "-q", "-m", "init"]):
+        subprocess.run([*git, *args], cwd=folder, check=True, capture_output=True, timeout=60)
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, check=True, capture_output=True, text=True,
+                          timeout=60).stdout.strip()

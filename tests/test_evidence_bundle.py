@@ -46,7 +46,8 @@ def _assert_no_absolute_paths(directory: Path, *needles: str) -> None:
             assert needle not in text, f"{needle!r} in {path.name}"
 
 
-def test_bundle_manifest_hashes_and_no_absolute_paths(tmp_path, repo_root):
+def test_bundle_manifest_hashes_and_no_absolute_paths(tmp_path, repo_root, monkeypatch):
+    monkeypatch.setenv("PWB_WORKSPACE", str(repo_root))  # this checkout as the workspace
     reports = tmp_path / "reports"
     hkl = tmp_path / "in" / "P1.hkl"
     hkl.parent.mkdir()
@@ -98,7 +99,7 @@ def test_two_bundles_in_the_same_second_get_distinct_dirs(tmp_path, frozen):
             b.write_text("n.txt", "x")
         ids.append(b.id)
     assert ids == ["20251010T053711Z-same", "20251010T053711Z-same-2", "20251010T053711Z-same-3"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(ids)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == sorted(ids)  # (+ index.html)
 
 
 _RACE_CHILD = textwrap.dedent("""
@@ -271,7 +272,7 @@ def test_sigkill_mid_write_leaves_only_a_flagged_partial(tmp_path):
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     partials = [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
-    complete = [p.name for p in tmp_path.iterdir() if not p.name.endswith(".partial")]
+    complete = [p.name for p in tmp_path.iterdir() if p.is_dir() and not p.name.endswith(".partial")]
     assert len(partials) == 1 and complete == [earlier.id]
     assert json.loads((partials[0] / "bundle.json").read_text())["status"] == "running"  # config+provenance were first
     rows = {r.dirname: r for r in list_bundles(tmp_path)}

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from cli import plan as plan_cli
 from parity.evidence import plans
+from parity.evidence.plan_status import plan_status
 from parity.evidence import provenance
 from parity.evidence.bundle import open_bundle
 from parity.evidence.errors import EvidenceUsageError, PlanFileError, UnknownBundleError
@@ -47,17 +48,18 @@ def test_round_trip_new_phase_task_set_status_archive(roots):
     assert md == plans.render_plan_md(data)
     assert "## Context" in md and "### Phase A — Baseline" in md and "### Phase B — Taps" in md
     assert "Goal: Measure" in md and "Prereqs: none" in md and "Exit Criteria: bundle with corr" in md
-    assert "| ID | Task | State | How/Why & Guidance |" in md
-    assert f"| A1 | Run the C oracle | [D] | pwb run-c at001; Evidence: `{bid}` (passed) |" in md
+    assert "| ID | Task | State | Test | How/Why & Guidance |" in md          # issue #18: a Test column
+    link = f"[`{bid}`](../../../reports/{bid}/summary.html)"                 # bundles linked, relatively
+    assert f"| A1 | Run the C oracle | [D] | — | pwb run-c at001; Evidence: {link} (passed) |" in md
     assert "Compare \\| diff" in md
-    [status] = plans.plan_status(plans_root)
+    [status] = plan_status(plans_root)
     assert status.counts == {"[ ]": 0, "[P]": 1, "[D]": 1, "[B]": 1} and not status.md_stale
     assert [t["id"] for t in status.open] == ["A2"]
     assert status.blocked[0]["id"] == "B1" and status.blocked[0]["note"] == "needs instrumented C rebuild"
     assert status.done == [{"phase": "A", "id": "A1", "text": "Run the C oracle", "state": "[D]", "evidence": [bid]}]
     target = plans.archive_plan(plans_root, "VEC-PARITY")
     assert target == plans_root / "archive" / "VEC-PARITY" and (target / "plan.md").read_text() == md
-    assert not directory.exists() and plans.plan_status(plans_root) == []
+    assert not directory.exists() and plan_status(plans_root) == []
     with pytest.raises(EvidenceUsageError, match="archive"):
         plans.new_plan(plans_root, "VEC-PARITY")
 
@@ -98,7 +100,7 @@ def test_malformed_plan_yaml_is_exit_5(roots):
     _build(plans_root)
     (plans_root / "active" / "VEC-PARITY" / "plan.yaml").write_text("id: [unclosed\n")
     with pytest.raises(PlanFileError) as err:
-        plans.plan_status(plans_root)
+        plan_status(plans_root)
     assert err.value.exit_code == 5
 
 

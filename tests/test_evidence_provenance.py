@@ -1,4 +1,4 @@
-"""Provenance: repo root, root-relative paths, hashes, git state, versions (parity/evidence/provenance.py)."""
+"""Provenance: workbench checkout, workspace-relative paths, hashes, git state, versions (parity/evidence/provenance.py)."""
 from __future__ import annotations
 
 import hashlib
@@ -14,14 +14,35 @@ from parity.evidence import provenance
 from parity.evidence.errors import ProvenanceError
 
 
-def test_repo_root_is_the_project_root_whatever_the_cwd(repo_root, tmp_path, monkeypatch):
+@pytest.fixture
+def in_checkout(repo_root, monkeypatch):
+    """This checkout as the workspace, as when the tools run inside it."""
+    monkeypatch.setenv("PWB_WORKSPACE", str(repo_root))
+    return repo_root
+
+
+def test_workbench_checkout_is_found_whatever_the_cwd(repo_root, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    root = provenance.repo_root()
+    root = provenance.workbench_checkout()
     assert root == repo_root.resolve()
     assert (root / "pyproject.toml").is_file()
 
 
-def test_relpath_inside_outside_and_relative(repo_root, tmp_path, monkeypatch):
+def test_paths_are_relative_to_the_workspace_not_the_workbench(repo_root, tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    (project / "data").mkdir(parents=True)
+    monkeypatch.setenv("PWB_WORKSPACE", str(project))
+    assert provenance.relpath_from_root(project / "data" / "P1.hkl") == "data/P1.hkl"
+    assert provenance.relpath_from_root(repo_root / "tests" / "conftest.py") == "external:conftest.py"
+    prov = provenance.collect_provenance()
+    assert prov["git"]["sha"] is None and prov["workspace"] == {"name": "project", "source": "env"}
+    wb = prov["workbench"]
+    assert wb["name"] == provenance.PROJECT_NAME and wb["version"] and wb["checkout"] is True
+    assert wb["git_sha"] is None or len(wb["git_sha"]) == 40
+
+
+def test_relpath_inside_outside_and_relative(in_checkout, tmp_path, monkeypatch):
+    repo_root = in_checkout
     assert provenance.relpath_from_root(repo_root / "parity" / "evidence" / "bundle.py") == "parity/evidence/bundle.py"
     assert provenance.relpath_from_root(repo_root) == "."
     outside = tmp_path / "data" / "P1.hkl"
@@ -48,7 +69,8 @@ def test_file_record_hash_and_missing(tmp_path):
     assert err.value.exit_code == 5 and str(tmp_path) not in str(err.value)
 
 
-def test_scrub_paths_and_sanitize_argv(repo_root, tmp_path):
+def test_scrub_paths_and_sanitize_argv(in_checkout, tmp_path):
+    repo_root = in_checkout
     text = f"read {tmp_path}/x/P1.hkl and {repo_root}/tests/conftest.py; ratio 1/1000 m/s"
     out = provenance.scrub_paths(text)
     assert out == "read external:P1.hkl and tests/conftest.py; ratio 1/1000 m/s"

@@ -79,7 +79,7 @@ def test_run_writes_one_bundle_per_run(app, tmp_path, monkeypatch):
     reports = tmp_path / "reports"
     result = invoke(app, "run", "-k", "at001_det64,at025_maxpos_64", "--slug", "mx", "--reports-root", reports)
     assert result.exit_code == 0, result.output
-    bundles = sorted(reports.iterdir())
+    bundles = sorted(p for p in reports.iterdir() if p.is_dir())   # (+ index.html, refreshed on publish)
     assert [b.name.split("-", 1)[1] for b in bundles] == ["mx-at001_det64", "mx-at025_maxpos_64"]
     manifest = json.loads((bundles[0] / "bundle.json").read_text())
     assert (manifest["kind"], manifest["case"], manifest["status"]) == ("matrix", "at001_det64", "passed")

@@ -40,5 +40,6 @@ def record_compare_bundle(bundle, result) -> None:
         bundle.set_exit_code("c", s["exit_code_c"])
     if s.get("exit_code_py") is not None:
         bundle.set_exit_code("py", s["exit_code_py"])
+    bundle.set_ports(s.get("provenance", {}).get("ports", []))   # who ran: both ports' identities
     bundle.set_exit_code("nb-compare", s["exit_code"])
     bundle.set_status("passed" if s["exit_code"] == 0 else "failed")

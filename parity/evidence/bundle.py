@@ -10,10 +10,12 @@ Lifecycle (after Hydra's run dir, without its ``exist_ok``): the directory is cl
 ``<id>.partial`` sibling with an atomic ``mkdir`` (``-2``, ``-3``… on collision), the manifest with
 command, config and provenance is written into it *before* the body runs, artifacts are added, and
 on exit the status, metrics, artifact list (sha256 + size), ``summary.md`` and ``summary.html`` are
-written last and the directory is renamed into place without replacing anything. An exception in
+written last and the directory is renamed into place without replacing anything (then the reports
+root's ``index.html`` is refreshed). An exception in
 the body finalises the bundle with status ``failed`` and the exception text, then re-raises. A
 killed process leaves only the ``.partial`` sibling, which listings flag as incomplete.
-Paths inside a bundle are relative to the repo root (or ``external:<name>``), never absolute.
+Bundles go to ``<workspace>/reports/``; paths inside a bundle are relative to the workspace root
+(or ``external:<name>``), never absolute.
 """
 from __future__ import annotations
 
@@ -31,10 +33,10 @@ from typing import Iterable, Iterator
 
 from parity.evidence import provenance
 from parity.evidence.atomic import _fsync_dir, atomic_write_bytes, atomic_write_text
-from parity.evidence.store import (BUNDLE_ID_RE, MANIFEST, PARTIAL_SUFFIX, default_reports_root,
-                                 list_bundles, load_manifest)
+from parity.evidence.store import (BUNDLE_ID_RE, MANIFEST, PARTIAL_SUFFIX, list_bundles, load_manifest)
 from parity.evidence.summary import render_summary_md
 from parity.evidence.errors import BundleError, EvidenceUsageError
+from parity.evidence.workspace import resolve_workspace
 
 __all__ = ["Bundle", "open_bundle", "validate_slug", "list_bundles", "load_manifest", "STATUSES"]
 
@@ -262,6 +264,10 @@ class Bundle:
             raise EvidenceUsageError("a story must be markdown text")
         self.manifest["story"] = _jsonable(markdown, root=self._root)
 
+    def set_ports(self, identities) -> None:
+        """Record the identities of the ports that ran (`parity.evidence.port_identity` records)."""
+        self.manifest["provenance"]["ports"] = _jsonable(list(identities), root=self._root)
+
     def set_exit_code(self, name: str, code: int) -> None:
         """Record the exit code of one step (``"c"``, ``"pytorch"``, ``"pytest"``…)."""
         self.manifest["exit_codes"][str(name)] = int(code)
@@ -305,6 +311,9 @@ class Bundle:
         _rename_noreplace(self.partial_dir, self.final_dir)
         _fsync_dir(self.reports_root)
         self.closed = True
+        from parity.evidence.report_index import refresh_index
+
+        refresh_index(self.reports_root)   # the index lists it at once (best effort)
 
 
 def _is_clean_exit(exc: BaseException) -> bool:
@@ -318,22 +327,27 @@ def _is_clean_exit(exc: BaseException) -> bool:
 def open_bundle(*, kind: str, slug: str, argv: Iterable[str] | None = None,
                 reports_root: str | os.PathLike | None = None, inputs: Iterable[str | os.PathLike] = (),
                 binaries: Iterable[str | os.PathLike] = (), config: dict | None = None, case: str | None = None,
-                device: str | None = None, dtype: str | None = None, seed: int | None = None) -> Iterator[Bundle]:
-    """Open a new bundle under ``reports_root`` (default ``<repo>/reports``) and publish it on exit.
+                device: str | None = None, dtype: str | None = None, seed: int | None = None,
+                workspace: str | os.PathLike | None = None, ports: Iterable[dict] = ()) -> Iterator[Bundle]:
+    """Open a new bundle under ``reports_root`` (default ``<workspace>/reports``) and publish it on exit.
 
     ``argv`` defaults to this process's argv (program name only, no path); ``config`` is the
-    resolved configuration; ``inputs``/``binaries`` are hashed before the body runs.
+    resolved configuration; ``inputs``/``binaries`` are hashed before the body runs; ``ports`` are
+    port identity records (`parity.evidence.port_identity`). ``workspace`` overrides the resolved
+    workspace (its git state is the provenance; paths are made relative to it).
     Raises EvidenceUsageError (exit 2) for a bad slug or kind before anything is created.
     """
     kind = _validate_kind(kind)
     clean_slug = validate_slug(slug)
-    root = provenance.repo_root()
-    reports = Path(reports_root) if reports_root is not None else default_reports_root()
+    ws = resolve_workspace(workspace)
+    root = ws.root
+    reports = Path(reports_root) if reports_root is not None else ws.reports
     os.makedirs(reports, exist_ok=True)  # the reports root itself; bundle dirs never use exist_ok
     if argv is None:
         argv = [Path(sys.argv[0]).name, *sys.argv[1:]]
     prov = provenance.collect_provenance(inputs=list(inputs), binaries=list(binaries), device=device,
-                                         dtype=dtype, seed=seed, root=root)
+                                         dtype=dtype, seed=seed, root=root, ports=list(ports))
+    prov["workspace"]["source"] = ws.source
     created = provenance.utc_now()
     bundle_id, partial = _claim(reports, provenance.utc_stamp(created, compact=True), clean_slug)
     manifest = {

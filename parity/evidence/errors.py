@@ -2,8 +2,10 @@
 
 Each class carries an integer ``exit_code`` that `cli/errors.py::guarded()` turns into a
 one-line message. The numbers follow `cli/exit_codes.Exit` (parity does not import cli):
-2 = usage (a refused argument: bad slug, unknown bundle id, `[D]` without evidence),
-5 = unreadable / malformed input (a corrupt ledger line, a bad plan.yaml, a clock that went backwards).
+2 = usage (a refused argument: bad slug, unknown or ambiguous bundle id, `[D]` without evidence, a named
+root that does not exist), 5 = unreadable / malformed input (a corrupt ledger line, a bad plan.yaml,
+a clock that went backwards, pytest-json-report missing for `pwb plan verify`); a task whose tests
+fail (1) or collect nothing (3) is refused `[D]` with that code.
 """
 from __future__ import annotations
 
@@ -49,3 +51,15 @@ class RegistryError(EvidenceError):
 
 class ProvenanceError(EvidenceError):
     """An input or binary named for provenance does not exist (exit 5)."""
+
+
+class TaskNotVerifiedError(EvidenceError):
+    """A task's cited tests do not show it done: one fails (exit 1) or collects nothing (exit 3)."""
+
+    def __init__(self, message: str, *, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = int(exit_code)
+
+
+class VerifyToolError(EvidenceError):
+    """pytest or pytest-json-report is missing, so a plan's tests cannot be verified (exit 5)."""

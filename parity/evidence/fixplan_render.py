@@ -1,23 +1,26 @@
 """``docs/fix_plan.md`` rendered from the ledger: a view, never edited by hand.
 
-Deterministic: the output depends only on the ledger's records (no clock, no reports lookup),
-so the same ledger always gives the same bytes and ``pwb fixplan render --check`` can tell
-whether the committed markdown is stale.
+Deterministic: the output depends only on the ledger's records and on where the ledger and the
+output file are (no clock, no reports lookup), so the same ledger always gives the same bytes and
+``pwb fixplan render --check`` can tell whether the committed markdown is stale. Bundles and plans
+are linked relatively, assuming the workspace layout beside the ledger (``<ws>/plans/fix_plan.jsonl``,
+``<ws>/reports/<id>/summary.html``, ``<ws>/plans/<active|archive>/<ID>/plan.md``).
 """
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from parity.evidence import provenance
 from parity.evidence.atomic import atomic_write_text
 from parity.evidence.summary import flatten_metrics, format_value
 from parity.evidence.ledger import Attempt, Item, Ledger
+from parity.evidence.workspace import resolve_workspace
 
 
 def default_out() -> Path:
-    """``<repo>/docs/fix_plan.md``."""
-    return provenance.repo_root() / "docs" / "fix_plan.md"
+    """``<workspace>/docs/fix_plan.md`` (see `parity.evidence.workspace`)."""
+    return resolve_workspace().fix_plan_md
 
 
 def _cell(text) -> str:
@@ -37,14 +40,34 @@ def _metrics_text(bundle: dict) -> str:
     return ", ".join(f"{k}={format_value(metrics[k])}" for k in keys)
 
 
-def _attempt_lines(a: Attempt) -> list[str]:
+def _rel(target: Path, start: Path) -> str:
+    return PurePosixPath(Path(os.path.relpath(target, start)).as_posix()).as_posix()
+
+
+class _Links:
+    """Relative links from the rendered file's folder to the bundles and the plans."""
+
+    def __init__(self, ledger_path: Path | None, out: Path | None):
+        plans = (ledger_path.parent if ledger_path is not None else Path("plans")).resolve()
+        base = (out.parent if out is not None else plans.parent / "docs").resolve()
+        self.reports, self.plans = _rel(plans.parent / "reports", base), _rel(plans, base)
+
+    def bundle(self, bundle_id: str) -> str:
+        return f"[`{bundle_id}`]({self.reports}/{bundle_id}/summary.html)"
+
+    def plan(self, plan_id: str, archived: bool) -> str:
+        where, label = ("archive", f"{plan_id} (archived)") if archived else ("active", plan_id)
+        return f"[{label}]({self.plans}/{where}/{plan_id}/plan.md)"
+
+
+def _attempt_lines(a: Attempt, links: _Links) -> list[str]:
     lines = [f"  * [{a.at_utc[:10]}] Attempt #{a.number} — Result: {a.result} ({a.at_utc})"]
     if a.hypothesis:
         lines.append(f"    * Hypothesis: {_one_line(a.hypothesis)}")
     for b in a.bundles:
         sha = b.get("git_sha") or "unknown"
         dirty = " (dirty)" if b.get("git_dirty") else ""
-        lines.append(f"    * Bundle `{b['id']}` — status {b.get('status')}, git `{sha[:12]}`{dirty}")
+        lines.append(f"    * Bundle {links.bundle(b['id'])} — status {b.get('status')}, git `{sha[:12]}`{dirty}")
         lines.append(f"      Metrics: {_metrics_text(b)}")
         if b.get("known_divergences"):
             lines.append("      Known divergences: " + "; ".join(b["known_divergences"]))
@@ -54,43 +77,50 @@ def _attempt_lines(a: Attempt) -> list[str]:
     return lines
 
 
-def _item_section(item: Item) -> list[str]:
+def _item_section(item: Item, links: _Links) -> list[str]:
     out = [f"## [{item.id}] {item.title}", ""]
-    out.append(f"- Spec/AT: {item.spec or 'n/a'}")
+    if item.spec:
+        out.append(f"- Spec/AT: {item.spec}")
     out.append(f"- Priority: {item.priority.capitalize()}")
     out.append(f"- Status: {item.status}")
     out.append(f"- Opened: {item.created_utc} · last change: {item.updated_utc}")
-    out.append("- Reproduction:" + ("" if item.repro else " n/a"))
-    out += [f"  * `{r}`" for r in item.repro]
-    out.append("- Exit Criteria:" + ("" if item.exit_criteria else " n/a"))
-    out += [f"  * {_one_line(c)}" for c in item.exit_criteria]
+    if item.plans:
+        out.append("- Plans: " + ", ".join(links.plan(p, archived) for p, archived in item.plans.items()))
+    if item.repro:
+        out.append("- Reproduction:")
+        out += [f"  * `{r}`" for r in item.repro]
+    if item.exit_criteria:
+        out.append("- Exit Criteria:")
+        out += [f"  * {_one_line(c)}" for c in item.exit_criteria]
     out.append("- Attempts History (newest last):" + ("" if item.attempts else " none yet"))
     for attempt in item.attempts:
-        out += _attempt_lines(attempt)
+        out += _attempt_lines(attempt, links)
     out.append("")
     return out
 
 
-def render(ledger: Ledger) -> str:
-    """The fix-plan markdown for ``ledger`` (same ledger → same bytes)."""
+def render(ledger: Ledger, *, out: str | os.PathLike | None = None) -> str:
+    """The fix-plan markdown for ``ledger``, to be written at ``out`` (default ``<ws>/docs/fix_plan.md``
+    beside the ledger's ``plans/``): same ledger and places → same bytes."""
+    links = _Links(Path(ledger.path) if ledger.path else None, Path(out) if out is not None else None)
     source = provenance.relpath_from_root(ledger.path) if ledger.path else "the ledger"
-    out = ["# Fix Plan Ledger", "",
-           f"<!-- Generated by `pwb fixplan render` from {source}; edit through `pwb fixplan`, not by hand. -->", ""]
-    out.append(f"**Last Updated:** {ledger.last_utc or 'never'} (record #{len(ledger.records)})")
+    lines = ["# Fix Plan Ledger", "",
+             f"<!-- Generated by `pwb fixplan render` from {source}; edit through `pwb fixplan`, not by hand. -->", ""]
+    lines.append(f"**Last Updated:** {ledger.last_utc or 'never'} (record #{len(ledger.records)})")
     active = [i for i in ledger.items.values() if i.status == "in_progress"]
-    out.append("**Active Focus:**" + ("" if active else " none"))
-    out += [f"- [{i.id}] {i.title}" for i in active]
-    out += ["", "## Index", "", "| ID | Title | Priority | Status |", "| --- | --- | --- | --- |"]
-    out += [f"| {i.id} | {_cell(i.title)} | {i.priority.capitalize()} | {i.status} |"
-            for i in ledger.items.values()]
-    out.append("")
+    lines.append("**Active Focus:**" + ("" if active else " none"))
+    lines += [f"- [{i.id}] {i.title}" for i in active]
+    lines += ["", "## Index", "", "| ID | Title | Priority | Status |", "| --- | --- | --- | --- |"]
+    lines += [f"| {i.id} | {_cell(i.title)} | {i.priority.capitalize()} | {i.status} |"
+              for i in ledger.items.values()]
+    lines.append("")
     for item in ledger.items.values():
-        out += _item_section(item)
-    return "\n".join(out).rstrip("\n") + "\n"
+        lines += _item_section(item, links)
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def write(ledger: Ledger, out: str | os.PathLike | None = None) -> Path:
-    """Render and write atomically to ``out`` (default ``<repo>/docs/fix_plan.md``)."""
+    """Render and write atomically to ``out`` (default ``<workspace>/docs/fix_plan.md``)."""
     target = Path(out) if out is not None else default_out()
     target.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write_text(target, render(ledger))
+    return atomic_write_text(target, render(ledger, out=target))

@@ -13,12 +13,15 @@ Why JSONL and not SQLite:
   The ledger is small (hundreds of lines), so rewriting it is cheap; SQLite's locking would buy
   nothing we need at the price of the two points above.
 
-The file is an event log: ``item.add``, ``item.set`` and ``attempt`` records, each with a
+The file is an event log: ``item.add``, ``item.set``, ``item.link`` (a phased plan that works on the
+item; ``archived`` when the plan moved to the archive) and ``attempt`` records, each with a
 sequence number and a UTC time taken from `provenance.utc_now` (never typed). Loading checks
 the invariants the old hand-edited ledger broke: sequence numbers consecutive, times never going
 backwards, attempt numbers 1, 2, 3… per item, no duplicate items. A file that breaks one is
 refused (LedgerCorruptError, exit 5). An attempt must cite at least one existing, complete bundle
-(UnknownBundleError, exit 2); its metrics, status and git SHA are copied from the bundle's manifest.
+(UnknownBundleError, exit 2; an id may be ``latest`` or a unique prefix); its metrics, status and git
+SHA are copied from the bundle's manifest. Every write refreshes the reports index
+(``<ws>/reports/index.html``, beside the ``plans/`` folder the ledger is in).
 """
 from __future__ import annotations
 
@@ -31,8 +34,9 @@ from typing import Iterable, Sequence
 
 from parity.evidence import provenance
 from parity.evidence.atomic import atomic_write_bytes, dir_lock
-from parity.evidence.store import load_manifest
+from parity.evidence.store import load_manifest, resolve_bundle_id
 from parity.evidence.errors import ClockError, EvidenceUsageError, LedgerCorruptError
+from parity.evidence.workspace import resolve_workspace
 
 LEDGER_NAME = "fix_plan.jsonl"
 ITEM_ID_RE = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*$")
@@ -43,12 +47,12 @@ _SETTABLE = ("title", "spec", "priority", "status")
 
 
 def default_plans_root() -> Path:
-    """``<repo>/plans``."""
-    return provenance.repo_root() / "plans"
+    """``<workspace>/plans`` (see `parity.evidence.workspace`)."""
+    return resolve_workspace().plans
 
 
 def ledger_path(plans_root: str | os.PathLike | None = None) -> Path:
-    """The ledger file under ``plans_root`` (default ``<repo>/plans/fix_plan.jsonl``)."""
+    """The ledger file under ``plans_root`` (default ``<workspace>/plans/fix_plan.jsonl``)."""
     return (Path(plans_root) if plans_root is not None else default_plans_root()) / LEDGER_NAME
 
 
@@ -75,6 +79,7 @@ class Item:
     created_utc: str
     updated_utc: str
     attempts: list[Attempt] = dataclasses.field(default_factory=list)
+    plans: dict[str, bool] = dataclasses.field(default_factory=dict)  # plan ID -> archived
 
 
 @dataclasses.dataclass
@@ -142,6 +147,11 @@ def _fold(path: Path, records: list[dict]) -> Ledger:
                 if key not in _SETTABLE:
                     raise LedgerCorruptError(f"{where}: item.set of unknown field {key!r}")
                 setattr(item, key, value)
+        elif op == "item.link":
+            plan_id = rec.get("plan")
+            if not isinstance(plan_id, str) or not plan_id:
+                raise LedgerCorruptError(f"{where}: item.link without a plan")
+            item.plans[plan_id] = bool(rec.get("archived"))
         elif op == "attempt":
             expected = len(item.attempts) + 1
             if rec.get("attempt") != expected:
@@ -195,7 +205,14 @@ def _append(path: Path, make_record) -> tuple[Ledger, dict]:
         new_data = data + _line(rec)
         new_ledger = _fold(path, ledger.records + [rec])  # validate before writing
         atomic_write_bytes(path, new_data)
+    _refresh_index(path)
     return new_ledger, rec
+
+
+def _refresh_index(path: Path, reports_root=None) -> None:
+    from parity.evidence.report_index import refresh_index
+
+    refresh_index(reports_root, plans_root=path.parent)
 
 
 # --------------------------------------------------------------------------- operations
@@ -239,7 +256,19 @@ def set_item(path: str | os.PathLike, item_id: str, **fields) -> Item:
     return ledger.items[item_id]
 
 
+def link_plan(path: str | os.PathLike, item_id: str, plan_id: str, *, archived: bool = False) -> Item:
+    """Record that phased plan ``plan_id`` works on ``item_id`` (``archived``: the plan moved to the archive)."""
+    def make(ledger: Ledger) -> dict:
+        if item_id not in ledger.items:
+            raise EvidenceUsageError(f"no fix-plan item {item_id!r}")
+        return {"op": "item.link", "item": item_id, "plan": plan_id, **({"archived": True} if archived else {})}
+
+    ledger, _ = _append(Path(path), make)
+    return ledger.items[item_id]
+
+
 def _bundle_evidence(bundle_id: str, reports_root) -> dict:
+    bundle_id = resolve_bundle_id(bundle_id, reports_root=reports_root)
     manifest = load_manifest(bundle_id, reports_root=reports_root)
     git = (manifest.get("provenance") or {}).get("git") or {}
     return {"id": bundle_id, "status": manifest.get("status"), "kind": manifest.get("kind"),
@@ -256,7 +285,7 @@ def record_attempt(path: str | os.PathLike, item_id: str, *, bundle_ids: Sequenc
     note = _validate_text(note, "--note")
     if not bundle_ids:
         raise EvidenceUsageError("an attempt needs at least one --bundle (evidence)")
-    evidence = [_bundle_evidence(b, reports_root) for b in dict.fromkeys(bundle_ids)]
+    evidence = list({e["id"]: e for e in (_bundle_evidence(b, reports_root) for b in bundle_ids)}.values())
 
     def make(ledger: Ledger) -> dict:
         if item_id not in ledger.items:
@@ -266,4 +295,6 @@ def record_attempt(path: str | os.PathLike, item_id: str, *, bundle_ids: Sequenc
                 "next": [n for n in next_actions if n and n.strip()], "bundles": evidence}
 
     ledger, rec = _append(Path(path), make)
+    if reports_root is not None:
+        _refresh_index(Path(path), reports_root)
     return ledger.items[item_id].attempts[rec["attempt"] - 1]

@@ -1,12 +1,14 @@
-"""Provenance of a run: where the repo is, which code ran, on what, with which files.
+"""Provenance of a run: which workspace, which code ran, on what, with which files.
 
-Every bundle manifest and nb-compare's summary.json embed `collect_provenance()`. Paths are
-computed from the repo root (the directory holding this project's pyproject.toml, found from the
-package location), never from the cwd, and are never emitted absolute: `relpath_from_root` turns a
-path outside the repo into ``external:<basename>``, and `file_record` adds its sha256 so the file
-is still identified. Nothing here imports torch or numpy: versions come from package metadata
-(or from the module itself when it is already imported), so collecting provenance stays cheap and
-never fails because an optional package is absent.
+Every bundle manifest and nb-compare's summary.json embed `collect_provenance()`. The git state
+recorded is the *workspace's* (the user's project, `parity.evidence.workspace`), not the
+workbench's; the workbench identifies itself separately (`workbench_identity`: its package version
+and, when it runs from a git checkout, that checkout's SHA). Paths are made relative to the
+workspace root and are never emitted absolute: `relpath_from_root` turns a path outside it into
+``external:<basename>``, and `file_record` adds its sha256 so the file is still identified.
+Nothing here imports torch or numpy: versions come from package metadata (or from the module itself
+when it is already imported), so collecting provenance stays cheap and never fails because an
+optional package is absent.
 """
 from __future__ import annotations
 
@@ -23,12 +25,13 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from parity.evidence.errors import ProvenanceError
+from parity.evidence.workspace import resolve_workspace
 
 PROJECT_NAME = "nanobragg-parity-workbench"
 EXTERNAL_PREFIX = "external:"
-# Evidence written by the workbench itself; excluded from the dirty flag so writing a bundle,
-# a ledger line or a plan does not make the *code* look modified.
-DIRTY_EXCLUDES = ("reports", "plans", "docs/fix_plan.md")
+# Evidence written by the workbench itself (and nb-compare's default output folder); excluded from
+# the dirty flag so writing a bundle, a ledger line or a plan does not make the *code* look modified.
+DIRTY_EXCLUDES = ("reports", "plans", "docs/fix_plan.md", "comparisons")
 _CHUNK = 1 << 20
 
 
@@ -43,7 +46,7 @@ def utc_stamp(moment: _dt.datetime, *, compact: bool = False) -> str:
     return moment.strftime("%Y%m%dT%H%M%SZ" if compact else "%Y-%m-%dT%H:%M:%SZ")
 
 
-# --------------------------------------------------------------------------- repo root
+# --------------------------------------------------------------------------- roots
 def _is_project_root(path: Path) -> bool:
     pyproject = path / "pyproject.toml"
     if not pyproject.is_file():
@@ -56,29 +59,30 @@ def _is_project_root(path: Path) -> bool:
 
 
 @functools.lru_cache(maxsize=1)
-def repo_root() -> Path:
-    """The repository root: the ancestor of this package holding our pyproject.toml.
+def workbench_checkout() -> Path | None:
+    """The workbench's own source checkout when it runs from one (editable install), else None.
 
-    Falls back to ``git rev-parse --show-toplevel`` run beside the package (for an install
-    outside the checkout); raises ProvenanceError when neither finds it.
+    Only the directory two levels above this package (``<checkout>/parity/evidence/``) counts, so
+    a wheel installed into a virtual environment *inside* some checkout is not mistaken for it.
+    This is where the workbench's own files live (its threshold-registry history, the shipped
+    golden data); evidence never goes here unless it is also the workspace.
     """
-    here = Path(__file__).resolve().parent
-    for candidate in (here, *here.parents):
-        if _is_project_root(candidate):
-            return candidate
-    top = _git(["rev-parse", "--show-toplevel"], cwd=here)
-    if top:
-        return Path(top.decode().strip()).resolve()
-    raise ProvenanceError(f"cannot find the repo root (no {PROJECT_NAME} pyproject.toml above {here.name})")
+    candidate = Path(__file__).resolve().parents[2]
+    return candidate if _is_project_root(candidate) else None
+
+
+def default_root() -> Path:
+    """The root paths are made relative to: the workspace root."""
+    return resolve_workspace().root
 
 
 def relpath_from_root(path: str | os.PathLike, *, root: Path | None = None) -> str:
-    """POSIX path of ``path`` relative to the repo root; ``external:<basename>`` outside it.
+    """POSIX path of ``path`` relative to the workspace root; ``external:<basename>`` outside it.
 
     A relative ``path`` is taken relative to the cwd (that is what a user typed); the result is
     never absolute. The root itself is ``"."``.
     """
-    base = (root or repo_root()).resolve()
+    base = (root or default_root()).resolve()
     p = Path(path)
     if not p.is_absolute():
         p = Path.cwd() / p
@@ -111,8 +115,8 @@ _ABS_PATH = re.compile(r"(?<![\w.:/~\\-])/(?:[^\s/'\"<>|:;,()\[\]{}=`]+/)+[^\s/'
 
 
 def scrub_paths(text: str, *, root: Path | None = None) -> str:
-    """Rewrite absolute paths in free text: inside the repo → relative, elsewhere → external:<name>."""
-    base = str((root or repo_root()).resolve())
+    """Rewrite absolute paths in free text: inside the workspace → relative, elsewhere → external:<name>."""
+    base = str((root or default_root()).resolve())
     text = text.replace(base + "/", "").replace(base, ".")
 
     def _external(match: re.Match) -> str:
@@ -123,7 +127,7 @@ def scrub_paths(text: str, *, root: Path | None = None) -> str:
 
 
 def sanitize_argv(argv: Sequence[str], *, root: Path | None = None) -> list[str]:
-    """argv with absolute paths made root-relative (``--out=/x/y`` too); other tokens unchanged."""
+    """argv with absolute paths made workspace-relative (``--out=/x/y`` too); other tokens unchanged."""
     out = []
     for token in argv:
         token = str(token)
@@ -150,9 +154,10 @@ def git_state(*, root: Path | None = None) -> dict:
     """Commit SHA, branch, dirty flag and sha256 of the dirty state (None where git is unavailable).
 
     The dirty hash covers ``git diff HEAD --binary`` plus every untracked, not-ignored file
-    (path and content sha256), excluding DIRTY_EXCLUDES (the workbench's own evidence).
+    (path and content sha256), excluding DIRTY_EXCLUDES (the evidence the workbench writes).
+    ``root`` defaults to the workspace.
     """
-    base = root or repo_root()
+    base = root or default_root()
     state = {"sha": None, "branch": None, "dirty": None, "dirty_diff_sha256": None,
              "dirty_excludes": list(DIRTY_EXCLUDES)}
     sha = _git(["rev-parse", "--verify", "-q", "HEAD"], cwd=base)
@@ -214,18 +219,37 @@ def environment() -> dict:
     return env
 
 
+def workbench_identity(*, workspace_git: dict | None = None, workspace_root: Path | None = None) -> dict:
+    """The workbench itself: its package version (metadata) and, from a git checkout, that checkout's
+    commit and dirty flag (``checkout: false`` and a None SHA when installed from a wheel)."""
+    checkout = workbench_checkout()
+    ident = {"name": PROJECT_NAME, "version": _dist_version(PROJECT_NAME), "checkout": checkout is not None,
+             "git_sha": None, "git_dirty": None}
+    if checkout is not None:
+        same = workspace_git is not None and workspace_root is not None and checkout == workspace_root.resolve()
+        git = workspace_git if same else git_state(root=checkout)
+        ident.update(git_sha=git["sha"], git_dirty=git["dirty"])
+    return ident
+
+
 def collect_provenance(*, inputs: Iterable[str | os.PathLike] = (), binaries: Iterable[str | os.PathLike] = (),
                        device: str | None = None, dtype: str | None = None, seed: int | None = None,
-                       root: Path | None = None) -> dict:
+                       root: Path | None = None, ports: Sequence[dict] = ()) -> dict:
     """Everything needed to say which code ran on which files, as a JSON-ready dict.
 
+    ``root`` is the workspace root (default: the resolved workspace); ``git`` is its state.
     ``inputs``/``binaries`` are hashed (sha256 + size; a missing one raises ProvenanceError,
     exit 5). ``device``/``dtype`` are recorded as given (e.g. ``"cpu"``, ``"float64"``).
+    ``ports`` are `parity.evidence.port_identity.port_identity` records of the programs compared.
     """
-    base = root or repo_root()
+    workspace = resolve_workspace() if root is None else None
+    base = (root or workspace.root).resolve()
+    git = git_state(root=base)
     return {
         "collected_utc": utc_stamp(utc_now()),
-        "git": git_state(root=base),
+        "git": git,
+        "workspace": {"name": base.name, "source": workspace.source if workspace else "given"},
+        "workbench": workbench_identity(workspace_git=git, workspace_root=base),
         **environment(),
         "device": None if device is None else str(device),
         "dtype": None if dtype is None else str(dtype).replace("torch.", ""),
@@ -233,4 +257,5 @@ def collect_provenance(*, inputs: Iterable[str | os.PathLike] = (), binaries: It
         "cwd": relpath_from_root(Path.cwd(), root=base),
         "inputs": [file_record(p, root=base) for p in inputs],
         "binaries": [file_record(p, root=base) for p in binaries],
+        "ports": list(ports),
     }

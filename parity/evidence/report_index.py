@@ -2,19 +2,24 @@
 
 No server and no external assets: inline CSS, relative links, images referenced by their file
 name inside the bundle. ``summary.html`` is written by the bundle itself when it is finalised
-(so a published bundle never changes); ``index.html`` is rewritten atomically by `write_index`.
-Incomplete (``.partial``) bundles are listed, flagged, and link to their raw ``bundle.json``.
+(so a published bundle never changes); ``index.html`` is rewritten atomically by `write_index`,
+under a lock on the reports root, and `refresh_index` does so after every bundle publish, attempt
+and plan change. The index links the fix plan (``<ws>/docs/fix_plan.md``) and the plans
+(``<ws>/plans/{active,archive}/<ID>/plan.md``), shows each bundle's overlay (or first PNG) as a
+thumbnail linking the full-size image, and lists incomplete or malformed bundles, flagged with
+the reason, linking their raw ``bundle.json``.
 """
 from __future__ import annotations
 
 import html
 import json
 import os
+import warnings
 from pathlib import Path
 
-from parity.evidence.atomic import atomic_write_text
+from parity.evidence.atomic import atomic_write_text, dir_lock
 from parity.evidence.store import BundleSummary, default_reports_root, list_bundles
-from parity.evidence.summary import command_line, flatten_metrics, format_value
+from parity.evidence.summary import command_line, flatten_metrics, format_value, provenance_facts
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:#1d232a;background:#fafbfc}
@@ -30,6 +35,8 @@ pre{background:#fff;border:1px solid #d8dee4;padding:8px;overflow:auto;max-heigh
 .muted{color:#57606a}figure{display:inline-block;margin:0 14px 14px 0;vertical-align:top}
 figure img{border:1px solid #d8dee4;max-width:520px;image-rendering:pixelated;background:#fff}
 figcaption{font-size:12px;color:#57606a}.kd{font-size:12px;color:#8250df}
+img.thumb{max-width:96px;max-height:96px;border:1px solid #d8dee4;background:#fff;image-rendering:pixelated}
+nav{margin:4px 0 14px}nav a{margin-right:10px}
 """
 
 
@@ -95,6 +102,7 @@ def render_bundle_page(manifest: dict) -> str:
                  ("dirty diff sha256", _e(git.get("dirty_diff_sha256"))), ("python", _e(prov.get("python"))),
                  ("numpy", _e(prov.get("numpy"))), ("torch", _e(prov.get("torch"))), ("device", _e(prov.get("device"))),
                  ("dtype", _e(prov.get("dtype"))), ("host cpu", _e(host.get("cpu_model")))]
+    prov_rows += [(k, _e(v)) for k, v in provenance_facts(prov)]
     prov_rows += [(f"input {r['path']}", f"<code>{_e(r['sha256'])}</code>") for r in prov.get("inputs") or []]
     prov_rows += [(f"binary {r['path']}", f"<code>{_e(r['sha256'])}</code>") for r in prov.get("binaries") or []]
     parts.append("<h2>Provenance</h2>" + _kv_table(prov_rows))
@@ -112,15 +120,38 @@ def _index_row(s: BundleSummary, reports_root: Path) -> str:
     note += "".join(f'<br><span class="kd">{_e(v)}</span>' for v in s.known_divergences)
     if s.error:
         note += f'<br><span class="muted">{_e(s.error)}</span>'
+    thumb = "—"
+    if s.thumbnail and (reports_root / s.dirname / s.thumbnail).is_file():
+        src = f"{_e(s.dirname)}/{_e(s.thumbnail)}"
+        thumb = f'<a href="{src}"><img class="thumb" src="{src}" alt="{_e(s.thumbnail)}" loading="lazy"></a>'
     css = "" if s.complete else ' class="incomplete"'
     stamp = s.id[:16]  # YYYYMMDDTHHMMSSZ
     date = s.created_utc or f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}Z"
     return (f'<tr{css} data-bundle="{_e(s.id)}" data-state="{_e(s.state)}"><td>{_e(date)}</td><td>{link}</td>'
-            f"<td>{_e(s.kind)}</td><td>{_e(s.case or s.slug)}</td><td>{metrics}</td><td>{_badge(s.state)}{note}</td></tr>")
+            f"<td>{_e(s.kind)}</td><td>{_e(s.case or s.slug)}</td><td>{thumb}</td><td>{metrics}</td>"
+            f"<td>{_badge(s.state)}{note}</td></tr>")
 
 
-def render_index(bundles: list[BundleSummary], *, reports_root: Path) -> str:
-    """``index.html`` for these bundles, newest first."""
+def _rel(target: Path, start: Path) -> str:
+    return Path(os.path.relpath(target, start)).as_posix()
+
+
+def _nav(reports_root: Path, plans_root: Path | None, fix_plan_md: Path | None) -> str:
+    """Links to the fix plan and every plan (relative to the index); empty when there are none."""
+    links = []
+    if fix_plan_md is not None and fix_plan_md.is_file():
+        links.append(f'<a href="{_e(_rel(fix_plan_md, reports_root))}">fix plan</a>')
+    for where in ("active", "archive"):
+        folder = plans_root / where if plans_root is not None else None
+        for md in sorted(folder.glob("*/plan.md")) if folder is not None and folder.is_dir() else []:
+            suffix = "" if where == "active" else " (archived)"
+            links.append(f'<a href="{_e(_rel(md, reports_root))}">plan {_e(md.parent.name)}{suffix}</a>')
+    return f"<nav>{' '.join(links)}</nav>" if links else ""
+
+
+def render_index(bundles: list[BundleSummary], *, reports_root: Path, plans_root: Path | None = None,
+                 fix_plan_md: Path | None = None) -> str:
+    """``index.html`` for these bundles, newest first, with links to the fix plan and the plans."""
     ordered = sorted(bundles, key=lambda s: (s.id, s.dirname), reverse=True)
     counts: dict[str, int] = {}
     for s in ordered:
@@ -128,13 +159,35 @@ def render_index(bundles: list[BundleSummary], *, reports_root: Path) -> str:
     tally = " · ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "no bundles yet"
     rows = "\n".join(_index_row(s, reports_root) for s in ordered)
     body = (f"<h1>Evidence bundles</h1><p class=\"muted\">{len(ordered)} bundles: {_e(tally)}</p>"
+            f"{_nav(reports_root, plans_root, fix_plan_md)}"
             f'<table id="bundles"><thead><tr><th>created (UTC)</th><th>bundle</th><th>kind</th><th>case</th>'
-            f"<th>headline metrics</th><th>result</th></tr></thead><tbody>\n{rows}\n</tbody></table>")
+            f"<th>preview</th><th>headline metrics</th><th>result</th></tr></thead><tbody>\n{rows}\n</tbody></table>")
     return _page("Evidence bundles", body)
 
 
-def write_index(reports_root: str | os.PathLike | None = None) -> Path:
-    """Write ``<reports_root>/index.html`` atomically and return its path."""
+def write_index(reports_root: str | os.PathLike | None = None, *, plans_root: str | os.PathLike | None = None,
+                fix_plan_md: str | os.PathLike | None = None) -> Path:
+    """Write ``<reports_root>/index.html`` atomically (under a lock on the root) and return its path.
+
+    ``plans_root`` and ``fix_plan_md`` default to the workspace layout beside the reports root
+    (``../plans``, ``../docs/fix_plan.md``)."""
     root = Path(reports_root) if reports_root is not None else default_reports_root()
+    plans = Path(plans_root) if plans_root is not None else root.parent / "plans"
+    fix_md = Path(fix_plan_md) if fix_plan_md is not None else root.parent / "docs" / "fix_plan.md"
     root.mkdir(parents=True, exist_ok=True)
-    return atomic_write_text(root / "index.html", render_index(list_bundles(root), reports_root=root))
+    with dir_lock(root):
+        text = render_index(list_bundles(root), reports_root=root, plans_root=plans, fix_plan_md=fix_md)
+        return atomic_write_text(root / "index.html", text)
+
+
+def refresh_index(reports_root: str | os.PathLike | None = None, *, plans_root: str | os.PathLike | None = None) -> Path | None:
+    """`write_index` after a change, best effort: a failure warns and never undoes the change.
+
+    The reports root is ``reports_root``, else the one beside ``plans_root``, else the workspace's."""
+    if reports_root is None and plans_root is not None:
+        reports_root = Path(plans_root).parent / "reports"
+    try:
+        return write_index(reports_root, plans_root=plans_root)
+    except OSError as exc:
+        warnings.warn(f"reports index not refreshed: {exc}", RuntimeWarning, stacklevel=2)
+        return None

@@ -5,15 +5,30 @@ Rendered from the final manifest only, so the same manifest always gives the sam
 from __future__ import annotations
 
 import json
+import math
 import shlex
+
+_NEAR_ONE = 1e-3        # |x| within this of 1: show the difference, not a rounded 1
+
+
+def format_float(value: float) -> str:
+    """6 significant digits, except near ±1 (ratios, correlations), where enough decimals are kept to
+    show three significant digits of ``|x| - 1``: 0.999999806 is ``0.999999806``, never ``1``."""
+    if not math.isfinite(value):
+        return str(value)
+    diff = abs(abs(value) - 1.0)
+    if 0.0 < diff < _NEAR_ONE:
+        decimals = min(2 - math.floor(math.log10(diff)), 17)
+        return f"{value:.{decimals}f}".rstrip("0")
+    return f"{value:.6g}"
 
 
 def format_value(value) -> str:
-    """Compact, stable text for a metric value: floats with 6 significant digits, rest as JSON."""
+    """Compact, stable text for a metric value: floats via `format_float`, rest as JSON."""
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return format_float(value)
     if isinstance(value, (int, str)):
         return str(value)
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
@@ -41,6 +56,29 @@ def command_line(manifest: dict) -> str:
     return shlex.join(str(a) for a in argv) if argv else "(argv not recorded)"
 
 
+def provenance_facts(prov: dict) -> list[tuple[str, str]]:
+    """(label, text) for the workspace, the workbench and each port (shown by summary.md and summary.html)."""
+    facts = []
+    ws, wb = prov.get("workspace") or {}, prov.get("workbench") or {}
+    if ws:
+        facts.append(("workspace", f"{ws.get('name')} (found by {ws.get('source')})"))
+    if wb:
+        where = f"git checkout {str(wb.get('git_sha'))[:12]}" + (" (dirty)" if wb.get("git_dirty") else "") \
+            if wb.get("checkout") else "installed package"
+        facts.append(("workbench", f"{wb.get('name')} {wb.get('version')}, {where}"))
+    for port in prov.get("ports") or []:
+        if not isinstance(port, dict):
+            continue
+        code = port.get("script") or port.get("executable") or {}
+        git = port.get("code_git") or {}
+        text = f"{shlex.join(str(c) for c in port.get('command') or [])}; code {code.get('path')} sha256 " \
+               f"{str(code.get('sha256'))[:16]}"
+        text += f"; git {str(git.get('sha'))[:12]}" + (" (dirty)" if git.get("dirty") else "") if git else ""
+        text += f"; version {port['version']}" if port.get("version") else ""
+        facts.append((f"port {port.get('name')}", text))
+    return facts
+
+
 def _provenance_lines(prov: dict) -> list[str]:
     git = prov.get("git") or {}
     sha = git.get("sha") or "unknown"
@@ -54,6 +92,7 @@ def _provenance_lines(prov: dict) -> list[str]:
         f"- host: {host.get('cpu_model')} ({host.get('cpu_count')} CPUs, {host.get('system')} {host.get('machine')})",
         f"- cwd: `{prov.get('cwd')}`",
     ]
+    lines += [f"- {label}: {text}" for label, text in provenance_facts(prov)]
     for label in ("inputs", "binaries"):
         for rec in prov.get(label) or []:
             lines.append(f"- {label[:-1] if label == 'inputs' else 'binary'}: `{rec['path']}` sha256 `{rec['sha256']}` ({rec['size_bytes']} B)")

@@ -19,6 +19,8 @@ Schema (version 1)::
             extra_args: -lambda 6.2 -detpixels 1024
             thresholds: {corr_min: 0.999999}   # optional overrides; may only TIGHTEN the class
 
+The matrix read by default is the workspace's ``tests/parity_cases.yaml`` when it has one, else the
+workbench checkout's (``--cases FILE`` overrides; `default_cases_path`).
 A golden run's argument list is its ``args.txt`` (read by the loader; never copied into the YAML)
 and its input files are in the same folder (``MatrixRun.input_base``). Run ids are unique across
 the matrix and are the keys of the registry's ``cases`` (checked by ``pwb matrix lint``).
@@ -37,14 +39,18 @@ from typing import Iterator, Sequence
 import yaml
 
 from parity.errors import ParityInputError, ParityUsageError
+from parity.evidence.provenance import workbench_checkout
+from parity.evidence.workspace import resolve_workspace
 from parity.matrix.registry import Thresholds, load_registry
 
-__all__ = ["CASES_PATH", "GOLDEN_ROOT", "MatrixCase", "MatrixRun", "load_cases", "iter_runs", "find_run",
+__all__ = ["CASES_PATH", "GOLDEN_ROOT", "default_cases_path", "MatrixCase", "MatrixRun", "load_cases", "iter_runs", "find_run",
            "parse_cases", "override_problems", "match_pattern", "golden_folder"]
 
-_REPO = Path(__file__).resolve().parents[2]
-CASES_PATH = _REPO / "tests" / "parity_cases.yaml"
-GOLDEN_ROOT = _REPO / "tests" / "golden_data"
+# The workbench checkout's own matrix and golden data (absent when installed from a wheel).
+_CHECKOUT = workbench_checkout() or Path(__file__).resolve().parents[2]
+CASES_PATH = _CHECKOUT / "tests" / "parity_cases.yaml"
+GOLDEN_ROOT = _CHECKOUT / "tests" / "golden_data"
+WORKSPACE_CASES = Path("tests") / "parity_cases.yaml"   # relative to the workspace root
 _CASE_KEYS = {"id", "spec", "threshold_class", "base_args", "runs", "description"}
 _RUN_KEYS = {"golden", "name", "extra_args", "thresholds", "description"}
 
@@ -235,10 +241,23 @@ def parse_cases(data, *, registry: dict, golden_root: Path = GOLDEN_ROOT, source
     return cases, findings
 
 
+def default_cases_path() -> Path:
+    """The workspace's ``tests/parity_cases.yaml`` when it has one, else the workbench checkout's."""
+    mine = resolve_workspace().root / WORKSPACE_CASES
+    return mine if mine.is_file() else CASES_PATH
+
+
 def load_cases(path: str | Path | None = None, *, registry: dict | None = None,
-               golden_root: Path = GOLDEN_ROOT) -> list[MatrixCase]:
-    """The matrix, validated; a loosening override is refused (ParityInputError, exit 5)."""
-    p = Path(path) if path is not None else CASES_PATH
+               golden_root: Path | None = None) -> list[MatrixCase]:
+    """The matrix (default `default_cases_path`), validated; a loosening override is refused
+    (ParityInputError, exit 5). Golden folders are looked up in ``golden_data/`` beside the file when
+    there is one, else in the workbench's shipped golden data (``golden_root`` overrides both)."""
+    p = Path(path) if path is not None else default_cases_path()
+    if golden_root is None:
+        golden_root = p.parent / "golden_data" if (p.parent / "golden_data").is_dir() else GOLDEN_ROOT
+    if path is None and not p.is_file():
+        raise ParityInputError(f"no case matrix: neither the workspace nor the workbench has {WORKSPACE_CASES}"
+                               " (installed from a wheel? give --cases FILE)")
     try:
         data = yaml.safe_load(p.read_text())
     except OSError as exc:
@@ -266,17 +285,18 @@ def match_pattern(run: MatrixRun, pattern: str | None) -> bool:
     return False
 
 
-def iter_runs(pattern: str | None = None, *, cases: Sequence[MatrixCase] | None = None) -> Iterator[MatrixRun]:
-    """Every run of the matrix (default: :func:`load_cases`) selected by ``pattern``, in file order."""
-    for case in (cases if cases is not None else load_cases()):
+def iter_runs(pattern: str | None = None, *, cases: Sequence[MatrixCase] | None = None,
+              path: str | Path | None = None) -> Iterator[MatrixRun]:
+    """Every run of the matrix (default: :func:`load_cases` of ``path``) selected by ``pattern``, in file order."""
+    for case in (cases if cases is not None else load_cases(path)):
         for run in case.runs:
             if match_pattern(run, pattern):
                 yield run
 
 
-def find_run(run_id: str, *, cases: Sequence[MatrixCase] | None = None) -> MatrixRun:
+def find_run(run_id: str, *, cases: Sequence[MatrixCase] | None = None, path: str | Path | None = None) -> MatrixRun:
     """The run with exactly this id; ParityUsageError (exit 2) if there is none."""
-    for run in iter_runs(cases=cases):
+    for run in iter_runs(cases=cases, path=path):
         if run.run_id == run_id:
             return run
     raise ParityUsageError(f"no run {run_id!r} in the case matrix (pwb matrix list shows them)")

@@ -3,7 +3,8 @@
 Runs simcore on a few golden C cases (plain geometry, a rotating mosaic crystal, a triclinic
 cell with structure factors read from a file) in float32 and float64, judges each against the
 C image with the threshold registry, and writes one bundle with metrics, previews and an
-overlay of peaks. Everything comes from tests/golden_data: no C binary is needed.
+overlay of peaks. Everything comes from the workbench checkout's tests/golden_data: no C binary
+is needed (and no demo without that checkout: `golden_root` says so in one line).
 """
 from __future__ import annotations
 
@@ -30,9 +31,16 @@ class DemoRow:
 
 
 def golden_root() -> Path:
-    from parity.evidence.provenance import repo_root
+    """The workbench checkout's ``tests/golden_data``; ParityInputError (exit 5, one line) when it is
+    absent, as in an installed wheel, which ships the code but not the golden data."""
+    from parity.errors import ParityInputError
+    from parity.matrix.cases import GOLDEN_ROOT
 
-    return repo_root() / "tests" / "golden_data"
+    if not all((GOLDEN_ROOT / case / "float.bin").is_file() for case in DEMO_CASES):
+        raise ParityInputError("the demo needs the golden data shipped in the workbench's source checkout"
+                               " (tests/golden_data), which this installation does not have (installed"
+                               " from a wheel?): run it from a clone of the workbench")
+    return GOLDEN_ROOT
 
 
 def reference_image(case_dir: Path) -> np.ndarray:

@@ -11,8 +11,10 @@ Findings (each one line; any finding → exit 1):
    golden run's spec equals its ``meta.json`` ``spec_ref``;
 5. against git revision ``base`` (default HEAD): the working-tree registry is no looser than the
    registry there (:func:`parity.matrix.registry.check_not_looser`), and no run that existed there lost
-   coverage or got looser effective thresholds. Skipped with a notice when git or the checkout is
-   missing, or the file did not exist at ``base``; an unknown revision is a usage error (exit 2).
+   coverage or got looser effective thresholds. The registry's history is the workbench checkout's
+   (skipped with a notice when the workbench is installed from a wheel); the matrix's is that of the
+   repository holding it. Skipped with a notice when git or the checkout is missing, or the file did
+   not exist at ``base``; an unknown revision is a usage error (exit 2).
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from parity.matrix.cases import CASES_PATH, GOLDEN_ROOT, parse_cases
+from parity.matrix.cases import GOLDEN_ROOT, default_cases_path, parse_cases
 from parity.errors import ParityInputError
 from parity.matrix.registry import (REGISTRY_PATH, GitUnavailable, check_not_looser, git_show_text,
                              load_registry_text)
@@ -91,18 +93,39 @@ def _relpath(path: Path, root: Path) -> str | None:
         return None
 
 
+def _repo_holding(path: Path) -> Path | None:
+    """The git top level of the repository ``path`` lives in (None outside one or without git)."""
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path.resolve().parent,
+                              capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return Path(done.stdout.strip()) if done.returncode == 0 and done.stdout.strip() else None
+
+
 def _check_history(report: LintReport, *, base: str, registry: dict, cases_text_now, cases_path: Path,
                    registry_path: Path, golden_root: Path) -> None:
-    from parity.evidence.provenance import repo_root
+    """The registry is the workbench's own: compared with ``base`` of the workbench checkout (skipped
+    with a notice when it is installed from a wheel). The matrix is compared in the repository that
+    holds it (the workspace's or the workbench's)."""
+    from parity.evidence.provenance import workbench_checkout
 
-    root = repo_root()
-    reg_rel, cases_rel = _relpath(registry_path, root), _relpath(cases_path, root)
+    root = workbench_checkout()
+    if root is None:
+        report.notices.append("the workbench is not a git checkout (installed from a wheel?):"
+                              " registry history check skipped")
+        return
+    reg_rel = _relpath(registry_path, root)
     if reg_rel is None:
         report.notices.append("registry is outside the repository: git comparison skipped")
         return
+    cases_root = root if _relpath(cases_path, root) is not None else _repo_holding(cases_path)
+    cases_rel = _relpath(cases_path, cases_root) if cases_root is not None else None
     try:
         old_text = git_show_text(base, reg_rel, root=root)
-        old_cases = git_show_text(base, cases_rel, root=root) if cases_rel else None
+        old_cases = git_show_text(base, cases_rel, root=cases_root) if cases_rel else None
     except GitUnavailable as exc:
         report.notices.append(f"git comparison skipped ({exc})")
         return
@@ -131,10 +154,15 @@ def _check_history(report: LintReport, *, base: str, registry: dict, cases_text_
 
 
 def lint_matrix(*, cases_path: str | Path | None = None, registry_path: str | Path | None = None,
-                base: str | None = "HEAD", golden_root: Path = GOLDEN_ROOT) -> LintReport:
-    """All lint checks (module docstring); ``base=None`` skips the git comparison."""
+                base: str | None = "HEAD", golden_root: Path | None = None) -> LintReport:
+    """All lint checks (module docstring); ``base=None`` skips the git comparison. The matrix defaults to
+    `parity.matrix.cases.default_cases_path` (the workspace's, else the workbench's); golden folders to
+    ``golden_data/`` beside it, else the workbench's shipped ones."""
     report = LintReport()
-    cases_path = Path(cases_path) if cases_path else CASES_PATH
+    cases_path = Path(cases_path) if cases_path else default_cases_path()
+    if golden_root is None:
+        beside = cases_path.parent / "golden_data"
+        golden_root = beside if beside.is_dir() else GOLDEN_ROOT
     registry_path = Path(registry_path) if registry_path else REGISTRY_PATH
     try:
         registry = load_registry_text(registry_path.read_text(), source=registry_path.name)

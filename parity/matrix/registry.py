@@ -57,11 +57,16 @@ def _git(args: list[str], *, root: Path) -> tuple[int, str]:
 
 
 def _repo_root(root: Path | None) -> Path:
+    """``root``, else the workbench's own checkout (its registry's history); GitUnavailable when the
+    workbench is installed from a wheel and has no checkout."""
     if root is not None:
         return Path(root)
-    from parity.evidence.provenance import repo_root
+    from parity.evidence.provenance import workbench_checkout
 
-    return repo_root()
+    checkout = workbench_checkout()
+    if checkout is None:
+        raise GitUnavailable("the workbench is not a git checkout (installed from a wheel?)")
+    return checkout
 
 
 def git_show_text(rev: str, relpath: str, *, root: Path | None = None) -> str | None:
