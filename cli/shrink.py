@@ -17,6 +17,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from cli.bundle_opts import in_workspace
 from cli.errors import guarded
 from cli.triage import (ArgsArg, CandCmdOpt, CandDialectOpt, CandOpt, CandTraceOpt, CBinOpt, ClassOpt, CTraceOpt,
                         DeviceOpt, DtypeOpt, JsonOpt, RefCmdOpt, RefDialectOpt, RefOpt, RefTraceOpt, TimeoutOpt,
@@ -48,7 +49,7 @@ def shrink(
     """Reduce a failing argument list: remove flag groups, shrink counts, reset values to the C's
     defaults, keeping a change only while the registry gates still fail the same way; then say
     which flags it needs. Exit: 0 shrunk, 2 usage, 3 nothing to shrink, 5 bad input."""
-    with guarded("pwb shrink"):
+    with guarded("pwb shrink"), in_workspace(workspace):
         from parity.evidence.workspace import resolve_workspace
         from parity.triage.cases_out import CASE_ID_RE, default_cases_path
         from parity.triage.shrink_run import EXIT_NO_FAILURE, EXIT_SHRUNK, ShrinkOptions, plan_shrink, run_shrink

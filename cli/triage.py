@@ -19,7 +19,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cli.bundle_opts import BundleFlag, ReportsRootOption, SlugOption, bundle_request, maybe_bundle
+from cli.bundle_opts import (BundleFlag, ReportsRootOption, SlugOption, WorkspaceOption, bundle_request, in_workspace,
+                              maybe_bundle)
 from cli.errors import guarded
 
 ArgsArg = Annotated[Optional[List[str]], typer.Argument(metavar="-- ARGS...", help="nanoBragg arguments, given"
@@ -54,8 +55,7 @@ ClassOpt = Annotated[Optional[str], typer.Option("--threshold-class", metavar="N
 WorkersOpt = Annotated[int, typer.Option("--workers", metavar="W", help="Runs at the same time (threads; each run"
                                          " is its own process).")]
 JsonOpt = Annotated[Optional[Path], typer.Option("--json", metavar="F", help="Write the result as JSON (a new file).")]
-WorkspaceOpt = Annotated[Optional[Path], typer.Option("--workspace", metavar="DIR", help="The project (default:"
-                         " $PWB_WORKSPACE, else the git top level, else the cwd): port profiles, reports/, plans/.")]
+WorkspaceOpt = WorkspaceOption      # the project: port profiles, reports/, plans/, the case file
 
 
 def pair_spec(*, ref, ref_cmd, cand, cand_cmd, c_bin, c_trace_bin, workspace, dtype, device, timeout,
@@ -154,14 +154,14 @@ def triage(
     """Compare two ports on ARGS and, when the registry gates fail, find out why: configuration diff,
     difference-image classes, pixels traced and diffed on both sides, the cause and what to check
     next. Exit: 0 pass, 1 divergence located, 2 usage, 3 failed but not located, 5 bad input."""
-    with guarded("pwb triage"):
+    with guarded("pwb triage"), in_workspace(workspace):
         from parity.evidence.workspace import resolve_workspace
         from parity.triage.record import record_fixplan_attempt, record_triage_bundle
         from parity.triage.triage import TriageOptions, plan_triage, run_triage
 
         check_new_file(json_out, "--json")
         ws = resolve_workspace(workspace)
-        request = bundle_request(bundle or fixplan is not None, slug, reports_root or ws.reports)
+        request = bundle_request(bundle or fixplan is not None, slug, reports_root, workspace)
         if fixplan is not None:
             _check_item(fixplan, ws)
         spec = pair_spec(ref=ref, ref_cmd=ref_cmd, cand=cand, cand_cmd=cand_cmd, c_bin=c_bin, c_trace_bin=c_trace_bin,

@@ -7,7 +7,7 @@ matches it (substring matching, as the C) or it is one of simcore's additions. A
 
 * the largest ``nargs`` of the patterns that fire on the token (``-twotheta_axis`` reads 3 values);
 * ``-cell``: up to six values, stopping at the next flag (the C's rule); ``-misset``: one value
-  when it is ``random``, else three;
+  when it is ``random``, else three (``-misset_seed``, which the C also reads as ``-misset``, has one);
 * an unknown token: every following token up to the next flag (a flag starts with ``-`` and is
   not a number), so another port's own flags still come out as one unit each.
 """
@@ -74,8 +74,8 @@ def flag_info(token: str, following: Sequence[str] = ()) -> FlagInfo:
             n = pat.nargs
         elif pat.handler == "cell":
             n = _values_until_flag(following, 6)
-        elif pat.handler == "misset":
-            n = 1 if following and "rand" in following[0] else 3
+        elif pat.handler == "misset":     # only -misset itself consumes its values (-misset_seed reads 1)
+            n = 0 if token != "-misset" else (1 if following and "rand" in following[0] else 3)
         else:
             n = _values_until_flag(following)
         nargs = max(nargs, n)
