@@ -29,9 +29,6 @@ DIALECT_YAML = Path(__file__).with_name("dialect.yaml")
 PY_PREFIX = "TRACE_PY"
 PHI_PREFIX = "TORCH_PHI"
 SETUP_KEEP = ("Fbeam_m", "Sbeam_m", "Fclose_m", "Sclose_m", "close_distance_m", "distance_m")
-GROUP_E = ("I_before_scaling", "r_e_meters", "r_e_sqr", "fluence_photons_per_m2", "steps", "oversample_thick",
-           "oversample_polar", "oversample_omega", "capture_fraction", "polar", "omega_pixel", "cos_2theta",
-           "I_pixel_final", "floatimage_accumulated")
 DROPPED = ("omega_pixel_sr",)       # the per-sub-pixel solid angle: this port does not print it
 EXTRA_AFTER = {"scattering_vec_A_inv": ("spindle_magnitude", "1")}
 
@@ -102,6 +99,9 @@ class SimcoreTrace:
 
 def read_simcore_trace(lines: list[str], prefix: str = PY_PREFIX) -> SimcoreTrace:
     """Split simcore's stdout into the trace parts (the first block only)."""
+    from tracekit.catalogue import catalogue
+
+    group_e = {s.name for s in catalogue().group("E")}   # once-per-pixel taps, after every loop
     t = SimcoreTrace()
     in_first = True
     for line in lines:
@@ -117,7 +117,7 @@ def read_simcore_trace(lines: list[str], prefix: str = PY_PREFIX) -> SimcoreTrac
         elif line.startswith(prefix + ": "):
             name, _, vals = line[len(prefix) + 2:].partition(" ")
             toks = vals.split()
-            if name in GROUP_E:
+            if name in group_e:
                 in_first = False
                 t.final.items.append((name, toks))
             elif name in t.block.names():

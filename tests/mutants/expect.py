@@ -114,6 +114,8 @@ class Row:
     tap_ok: bool
     hint_ok: bool
     hint_text: str = ""
+    oracle_tap: str | None = None     # where oracle.py finds the first divergence (None: not run)
+    oracle_ok: bool | None = None
     notes: list = field(default_factory=list)
 
     @property
@@ -129,13 +131,14 @@ class Row:
 
 
 def judge(exp: Expectation, *, nb_exit: int | None, nb_failed: list | None = None,
-          divergence: Divergence) -> Row:
+          divergence: Divergence, oracle_tap: str | None = None) -> Row:
     caught = nb_exit == (3 if exp.image_defect else 0)
     return Row(name=exp.name, klass=exp.klass, image_defect=exp.image_defect, nb_exit=nb_exit,
                nb_failed=list(nb_failed or []), expected_tap=exp.tap, tap=divergence.tap,
                expected_hint=exp.hint, hint=divergence.hint, caught=caught,
                tap_ok=divergence.tap in exp.taps_ok, hint_ok=divergence.hint in exp.hints_ok,
-               hint_text=divergence.hint_text, notes=[divergence.note] if divergence.note else [])
+               hint_text=divergence.hint_text, oracle_tap=oracle_tap,
+               oracle_ok=None if oracle_tap is None else oracle_tap in exp.taps_ok, notes=[divergence.note] if divergence.note else [])
 
 
 def summarize(rows: list[Row]) -> dict:
@@ -148,6 +151,7 @@ def summarize(rows: list[Row]) -> dict:
             "non_image_ok": sum(r.caught for r in rows if not r.image_defect),
             "located": located, "located_fraction": round(frac, 4),
             "located_min_fraction": LOCATED_MIN_FRACTION,
+            "oracle_ok": sum(bool(r.oracle_ok) for r in rows),
             "done": bool(rows) and caught == len(image) and frac >= LOCATED_MIN_FRACTION}
 
 

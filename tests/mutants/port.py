@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """``python tests/mutants/port.py NAME ARGS...``: simcore with defect NAME injected, run like the C.
 
 ARGS are nanoBragg's (``-floatfile`` etc. work as with ``python -m simcore``). stdout is simcore's

@@ -150,7 +150,8 @@ def build_table(names: list[str] | None = None, *, c_bin: str, c_trace_bin: str,
         nb_exit, failed, summary = run_nb_compare(exp, tools, c_bin, folder)
         c_trace, m_trace, m_image, note = trace_both(exp, c_trace_bin, folder)
         div = run_trace_diff(exp, tools, c_trace, m_trace, m_image, folder)
-        row = judge(exp, nb_exit=nb_exit, nb_failed=failed or _old_style_failure(summary), divergence=div)
+        row = judge(exp, nb_exit=nb_exit, nb_failed=failed or _old_style_failure(summary), divergence=div,
+                    oracle_tap=_oracle(c_trace, m_trace))
         if note:
             row.notes.append(note)
         rows.append(row)
@@ -160,14 +161,23 @@ def build_table(names: list[str] | None = None, *, c_bin: str, c_trace_bin: str,
             "summary": summarize(rows)}
 
 
+def _oracle(c_trace: Path, m_trace: Path) -> str:
+    from tests.mutants.oracle import oracle_divergence
+
+    try:
+        return oracle_divergence(c_trace, m_trace.read_text().splitlines())
+    except Exception as exc:  # noqa: BLE001 - a C trace the parser rejects is a table entry, not a crash
+        return f"error: {type(exc).__name__}"
+
+
 def _old_style_failure(summary: dict) -> list:
     """Without registry gates, say what today's nb-compare judged on."""
     corr = summary.get("correlation")
     return [f"correlation={corr:.6g}"] if isinstance(corr, (int, float)) else []
 
 
-COLUMNS = (("mutant", 26), ("class", 26), ("nb", 3), ("tap (expected)", 24), ("tap (actual)", 24),
-           ("hint (expected)", 18), ("hint (actual)", 18), ("ok", 3))
+COLUMNS = (("mutant", 25), ("class", 22), ("nb", 3), ("tap (expected)", 22), ("tap (actual)", 22),
+           ("hint (expected)", 18), ("hint (actual)", 18), ("ok", 3), ("oracle tap", 22))
 
 
 def render(table: dict) -> str:
@@ -180,12 +190,14 @@ def render(table: dict) -> str:
     for r in table["rows"]:
         values = (r["name"], r["klass"], r["nb_exit"], r["expected_tap"],
                   ("" if r["tap_ok"] else "!") + r["tap"], r["expected_hint"],
-                  ("" if r["hint_ok"] else "!") + r["hint"], "yes" if r["ok"] else "no")
+                  ("" if r["hint_ok"] else "!") + r["hint"], "yes" if r["ok"] else "no",
+                  "-" if r["oracle_tap"] is None else ("" if r["oracle_ok"] else "!") + r["oracle_tap"])
         lines.append("  ".join(cell(v, w).ljust(w) for v, (_, w) in zip(values, COLUMNS)))
     s = table["summary"]
     lines.append(f"image defects caught by nb-compare (exit 3): {s['image_defects_caught']}/{s['image_defects']}; "
                  f"located (tap + hint): {s['located']}/{s['mutants']} ({100 * s['located_fraction']:.0f} %, "
-                 f"need {100 * s['located_min_fraction']:.0f} %); done: {'yes' if s['done'] else 'no'}")
+                 f"need {100 * s['located_min_fraction']:.0f} %); done: {'yes' if s['done'] else 'no'}; "
+                 f"oracle at an expected tap: {s['oracle_ok']}/{s['mutants']}")
     return "\n".join(lines)
 
 
