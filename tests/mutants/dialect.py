@@ -143,9 +143,7 @@ def to_dialect(lines: list[str], spec: DialectSpec | None = None, *, mutant: str
         out.append(f"Device: {t.meta.get('device', 'cpu')}  dtype: {t.meta.get('dtype', '?')}")
         out.append(f"Convention: {t.setup.get('detector_convention', '?')}")
         out.append(f"Pivot: {t.meta.get('branch', '?').upper()}")
-        centre = ("Fbeam_m", "Sbeam_m") if "Fbeam_m" in t.setup else ("Fclose_m", "Sclose_m")
-        if all(k in t.setup for k in centre):
-            out.append("Beam center (mm): " + " ".join(f"{k[:-2]}={float(t.setup[k]) * 1e3:.6g}" for k in centre))
+        out += _config_words(t)
     if t.pixel is not None:
         out.append(f"Tracing pixel (slow={t.pixel[0]}, fast={t.pixel[1]})")
     if transform is not None and t.block.items:
@@ -172,6 +170,22 @@ def to_dialect(lines: list[str], spec: DialectSpec | None = None, *, mutant: str
     if final:
         out.append(f"Final intensity = {final[0]:.6g} photons")
     out += t.other
+    return out
+
+
+def _config_words(t: SimcoreTrace) -> list[str]:
+    """The port's own set-up printout (tracekit's built-in config words read these forms)."""
+    out = []
+    keyed = dict(tok.partition(":")[::2] for tok in t.setup.get("beam_center_m", "").split())
+    if t.meta.get("branch") == "beam" and {"X", "Y"} <= set(keyed):   # SAMPLE prints Xclose/Yclose there
+        out.append(f"Beam center (mm): {float(keyed['X']) * 1e3:.6g} {float(keyed['Y']) * 1e3:.6g}")
+    if "distance_m" in t.setup:
+        out.append(f"Distance (mm): {float(t.setup['distance_m']) * 1e3:.6g}")
+    lam = t.block.get("lambda_angstroms")
+    if lam:
+        out.append(f"Wavelength (A): {lam[0]:.6g}")
+    if "pixel_mm" in keyed:
+        out.append(f"Pixel size (mm): {float(keyed['pixel_mm']):.6g}")
     return out
 
 
