@@ -159,6 +159,27 @@ def test_defect_vanishes_without_its_trigger_flags(runs, name):
     assert verdict.passed, f"{name} without {exp.trigger_flags}: {verdict.failures}"
 
 
+def test_rederived_trace_disagrees_with_itself_not_with_the_image(runs):
+    """The trace-only defect is detectable as such: its own taps break I = F_cell² F_latt² (one
+    evaluation per pixel in this case), while its final value still closes with the image."""
+    exp = EXPECTED["trace_lattice_rederived"]
+    _, lines, image = runs.mutant(exp.name)
+    _, ref_lines, _ = runs.simcore(exp.args, exp.pixel)
+    for taps, consistent in ((dialect.simcore_taps(ref_lines), True), (dialect.read_dialect(lines), False)):
+        product = taps["F_cell"][0] ** 2 * taps["F_latt"][0] ** 2
+        assert (product == pytest.approx(taps["I_before_scaling"][0], rel=1e-4)) is consistent
+        assert taps["floatimage_accumulated"][0] == pytest.approx(float(image[exp.pixel]), rel=1e-7)
+
+
+def test_transposed_image_still_closes_at_the_traced_pixel(runs):
+    exp = EXPECTED["image_transposed"]
+    assert exp.pixel[0] == exp.pixel[1]
+    _, lines, image = runs.mutant(exp.name)
+    _, _, ref = runs.simcore(exp.args, exp.pixel)
+    assert dialect.read_dialect(lines)["floatimage_accumulated"][0] == pytest.approx(float(image[exp.pixel]), rel=1e-7)
+    assert np.array_equal(image, ref.T)
+
+
 def test_dialect_yaml_describes_the_rewrite(runs):
     spec = dialect.load_spec()
     exp = EXPECTED["no_polarization"]            # pixel positions and solid angle untouched
@@ -215,6 +236,15 @@ def test_judgement_and_done_when():
 def test_without_flags_drops_values():
     args = ["-cell", "1", "2", "3", "-twotheta", "-2", "-osc", "1", "-phisteps", "2", "-N", "5"]
     assert without_flags(args, ["-twotheta", "-phisteps"]) == ["-cell", "1", "2", "3", "-osc", "1", "-N", "5"]
+
+
+def test_py_bin_wrapper_runs_the_port(tmp_path):
+    from tests.mutants import table
+
+    wrapper = table._wrapper("no_polarization", tmp_path)
+    proc = subprocess.run([str(wrapper), "-h"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.startswith("torchport ") and "[no_polarization]" in proc.stdout
+    assert Path(table.port_command("x")[1]).is_absolute()
 
 
 def test_table_needs_a_c_binary(monkeypatch, capsys):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -67,8 +68,7 @@ def port_command(name: str) -> list[str]:
 
 def _wrapper(name: str, folder: Path) -> Path:
     path = folder / f"port_{name}.sh"
-    quoted = " ".join(f"'{part}'" for part in port_command(name))
-    path.write_text(f'#!/bin/sh\nexec {quoted} "$@"\n')
+    path.write_text(f'#!/bin/sh\nexec {shlex.join(port_command(name))} "$@"\n')
     path.chmod(0o755)
     return path
 
@@ -84,7 +84,7 @@ def run_nb_compare(exp: Expectation, tools: dict, c_bin: str, folder: Path) -> t
     """(exit code, failed gate names, summary.json) of nb-compare at its defaults."""
     outdir = folder / "nb-compare"
     if tools["py_cmd"]:
-        py = ["--py-cmd", " ".join(port_command(exp.name))]
+        py = ["--py-cmd", shlex.join(port_command(exp.name))]
     else:
         py = ["--py-bin", str(_wrapper(exp.name, folder))]
     proc = _run([tools["nb_compare"], "--outdir", str(outdir), "--c-bin", c_bin, *py, "--", *exp.args],
@@ -171,9 +171,9 @@ def _oracle(c_trace: Path, m_trace: Path) -> str:
 
 
 def _old_style_failure(summary: dict) -> list:
-    """Without registry gates, say what today's nb-compare judged on."""
+    """Without registry gates (an older nb-compare), say what it judged on."""
     corr = summary.get("correlation")
-    return [f"correlation={corr:.6g}"] if isinstance(corr, (int, float)) else []
+    return [f"correlation={corr:.6g}"] if "gates" not in summary and isinstance(corr, (int, float)) else []
 
 
 COLUMNS = (("mutant", 25), ("class", 22), ("nb", 3), ("tap (expected)", 22), ("tap (actual)", 22),
