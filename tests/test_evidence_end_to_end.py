@@ -34,9 +34,10 @@ def test_nb_compare_bundle_feeds_two_attempts(tmp_path, monkeypatch):
     (bundle,) = [p for p in reports.iterdir() if p.is_dir()]
     manifest = json.loads((bundle / "bundle.json").read_text())
     assert manifest["status"] == "passed" and manifest["metrics"]["correlation"] >= 0.99999
-    ports = {p["name"]: p for p in manifest["provenance"]["ports"]}          # who ran, on both sides
-    assert ports["c"]["executable"]["sha256"] == hashlib.sha256(fake.read_bytes()).hexdigest()
-    assert ports["py"]["script"]["module"] == "simcore" and ports["py"]["workbench_code"] is True
+    ports = {p["side"]: p for p in manifest["provenance"]["ports"]}          # who ran, on both sides
+    assert ports["ref"]["name"] == "c" and ports["cand"]["name"] == "simcore"
+    assert ports["ref"]["executable"]["sha256"] == hashlib.sha256(fake.read_bytes()).hexdigest()
+    assert ports["cand"]["script"]["module"] == "simcore" and ports["cand"]["workbench_code"] is True
     summary = json.loads((bundle / "summary.json").read_text())
     assert summary["provenance"]["ports"] == manifest["provenance"]["ports"]
 

@@ -78,11 +78,6 @@ def test_installed_wheel_end_to_end_in_a_fresh_repository(installed, tmp_path):
     tools = tmp_path / "tools"     # test doubles live outside the project, so they do not dirty it
     tools.mkdir()
     fake_c = make_fake(tools, "nanoBragg", image="copy", copy_from=str(CASE / "float.bin"))
-    # TODO(lead, after the ports helper's merge): replace this wrapper and --py-bin with
-    #   "--py-cmd", f"{installed['python']} -m simcore"
-    py_wrapper = tools / "simcore-port"
-    py_wrapper.write_text(f"#!/bin/sh\nexec {installed['python']} -m simcore \"$@\"\n")
-    py_wrapper.chmod(0o755)
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "PWB_WORKSPACE", "NB_C_BIN", "NB_PY_BIN", "VIRTUAL_ENV", "PYTHONHOME")}
     env.update(PATH=f"{installed['bin']}{os.pathsep}{env.get('PATH', '')}", PYTHONDONTWRITEBYTECODE="1")
@@ -100,7 +95,7 @@ def test_installed_wheel_end_to_end_in_a_fresh_repository(installed, tmp_path):
     assert checkout == "None"                                    # no source checkout behind the wheel
 
     args = (CASE / "args.txt").read_text().split()
-    cmp = _run([installed["bin"] / "nb-compare", "--c-bin", fake_c, "--py-bin", py_wrapper,
+    cmp = _run([installed["bin"] / "nb-compare", "--c-bin", fake_c, "--py-cmd", f"{installed['python']} -m simcore",
                 "--bundle", "--slug", "wheel-e2e", "--", *args], cwd=project, env=env)
     assert cmp.returncode == 0, cmp.stdout[-2000:] + cmp.stderr[-2000:]
     trace = _run([installed["bin"] / "pwb", "trace", "--pixel", "32", "32", "--bundle", "--slug", "wheel-trace",
@@ -128,6 +123,8 @@ def test_installed_wheel_end_to_end_in_a_fresh_repository(installed, tmp_path):
     prov = manifest["provenance"]
     assert prov["git"]["sha"] == project_sha and prov["git"]["dirty"] is False
     assert prov["workbench"]["checkout"] is False and prov["workbench"]["version"]
-    assert {p["name"] for p in prov["ports"]} == {"c", "py"}
+    assert {(p["side"], p["name"]) for p in prov["ports"]} == {("ref", "c"), ("cand", "cmd")}
+    cand = next(p for p in prov["ports"] if p["side"] == "cand")
+    assert cand["script"]["module"] == "simcore"          # the port's code is identified, from the install
     assert _snapshot(installed["venv"]) == venv_before              # nothing written inside the install
     assert {d: _snapshot(REPO_ROOT / d) for d in evidence_here} == checkout_before   # nor into this checkout

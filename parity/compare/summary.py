@@ -76,7 +76,8 @@ def build_summary(plan, result) -> dict:
 
     root = default_root()  # the workspace
     o, d = plan.options, result.details
-    ports = [port_identity(r.name, r.command, getattr(r, "env", None), root=root) for r in (plan.c, plan.py)]
+    ports = [dict(port_identity(r.name, r.command, getattr(r, "env", None), root=root), side=side)
+             for side, r in (("ref", plan.c), ("cand", plan.py))]
     prov = collect_provenance(inputs=list(plan.inputs), binaries=[plan.c.executable, plan.py.executable],
                               device=plan.device, dtype=plan.dtype, root=root, ports=ports)
     metrics = d.get("metrics") or {}
