@@ -30,13 +30,21 @@ def trace_diff(
     tolerances: Optional[Path] = typer.Option(None, "--tolerances", help="YAML tolerance rules file (see tracekit/tolerance.py)."),
     show_all: bool = typer.Option(False, "--all", help="Show every aligned tap, not only failures and context."),
     pixel_mm: Optional[float] = typer.Option(None, "--pixel-mm", help="Pixel size for the half-pixel hint (default: from the trace)."),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help="What the candidate computes in: float32 or float64 "
+                                        "(sets the tolerance classes; default: its trace header or dialect)."),
+    dialect: Optional[Path] = typer.Option(None, "--dialect", help="Dialect YAML of the candidate's trace "
+                                           "(prefixes, aliases, scale, ignore; see tracekit/dialect.py)."),
+    ref_dialect: Optional[Path] = typer.Option(None, "--ref-dialect", help="Dialect YAML of the reference's trace."),
 ) -> None:
     """Align two pixel traces by (tap, loop index) and report the first divergence."""
     from tracekit import diff_files
     from tracekit.atomic import write_text_atomic
 
     with guarded("pwb trace-diff"):
-        result = diff_files(ref, cand, tolerances=tolerances, pixel_mm=pixel_mm)
+        if dtype not in (None, "float32", "float64"):
+            raise typer.BadParameter(f"--dtype must be float32 or float64, got {dtype!r}")
+        result = diff_files(ref, cand, tolerances=tolerances, pixel_mm=pixel_mm, dtype=dtype,
+                            dialect=dialect, ref_dialect=ref_dialect)
         if json_out is not None:
             write_text_atomic(json_out, json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n")
     _render_trace_diff(result, show_all)
@@ -83,7 +91,7 @@ def _render_trace_diff(result, show_all: bool) -> None:
         table.add_row(*map(escape, cells), style=style)
     if rows:
         console.print(table)
-    console.print(f"compared {result.n_compared} tap values, {result.n_divergent} divergent; "
+    console.print(f"compared {result.n_compared} tap values ({result.dtype}), {result.n_divergent} divergent; "
                   f"only in ref: {len(result.only_in_ref)}, only in cand: {len(result.only_in_cand)}")
     for label, keys in (("only in ref", result.only_in_ref), ("only in cand", result.only_in_cand)):
         if keys:

@@ -113,3 +113,20 @@ def test_config_diff_exit_codes(run, golden_dir, tmp_path):
     empty.write_text("")
     res = run("config-diff", stdout, empty)
     assert res.exit_code == 5 and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_trace_diff_dialect_and_dtype_options(run, ref_path, tmp_path):
+    text = ref_path.read_text(encoding="utf-8").replace("TRACE_C: ", "TRACE_TORCH: ")
+    cand = tmp_path / "torch.txt"
+    cand.write_text(text.replace("TRACE_TORCH: F_cell ", "TRACE_TORCH: F_cell_interp "), encoding="utf-8")
+    dialect = tmp_path / "torch.yaml"
+    dialect.write_text("name: torchport\nprefixes: [TRACE_TORCH]\naliases: {F_cell_interp: F_cell}\n")
+    res = run("trace-diff", ref_path, cand, "--dialect", dialect, "--dtype", "float32")
+    assert res.exit_code == 0, res.output
+    assert "(float32)" in res.stdout
+    bad = run("trace-diff", ref_path, cand, "--dtype", "float16")
+    assert bad.exit_code == 2 and len(bad.stderr.strip().splitlines()) == 1
+    dialect.write_text("prefixes: [TRACE_TORCH]\naliases: {F_cell_interp: no_such_tap}\n")
+    bad = run("trace-diff", ref_path, cand, "--dialect", dialect)
+    assert bad.exit_code == 2 and "no_such_tap" in bad.stderr
+    assert run("trace-diff", ref_path, ref_path, "--ref-dialect", tmp_path / "missing.yaml").exit_code == 5

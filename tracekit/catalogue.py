@@ -118,6 +118,12 @@ class Catalogue:
             b: frozenset(v) for b, v in data["branch_markers"].items()
         }
         self.defects: tuple[KnownDefect, ...] = tuple(_make_defect(d) for d in data["defects"])
+        self.renames: dict[str, str] = dict(data.get("renames") or {})
+        self.unit_suffixes: dict[str, tuple[str, float]] = {
+            k: (str(v[0]), float(v[1])) for k, v in (data.get("unit_suffixes") or {}).items()}
+        self.unit_si: dict[str, tuple[str, float]] = {
+            k: (str(v[0]), float(v[1])) for k, v in (data.get("unit_si") or {}).items()}
+        self.raw: Mapping[str, Any] = data
         self._views: dict[str, tuple[str, ...]] = {}
         for spec in self.specs.values():
             if spec.same_as:
@@ -188,6 +194,9 @@ class Catalogue:
             for name in d.taps:
                 if name not in self.specs:
                     raise ValueError(f"catalogue: defect {d.id} names unknown tap {name!r}")
+        for printed, name in self.renames.items():
+            if name not in self.specs or printed in self.specs:
+                raise ValueError(f"catalogue: rename {printed!r} -> {name!r} must map a new name to a tap")
 
 
 def _make_spec(raw: Mapping[str, Any], order: int) -> TapSpec:

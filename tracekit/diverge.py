@@ -10,6 +10,7 @@ from typing import Any, Sequence
 from tracekit import hints
 from tracekit.align import Alignment, Pair, align
 from tracekit.catalogue import KnownDefect
+from tracekit.dialect import DTYPES, Dialect, load_dialect
 from tracekit.errors import TraceUsageError
 from tracekit.records import LoopIndex, Value
 from tracekit.tolerance import Rule, RuleSet, compare, default_rules, load_rules
@@ -83,15 +84,18 @@ class TraceDiff:
 
 
 def diff_traces(ref: ParsedTrace, cand: ParsedTrace, *, rules: RuleSet | Sequence[Rule] | None = None,
-                pixel_mm: float | None = None, context: int = 5) -> TraceDiff:
+                pixel_mm: float | None = None, context: int = 5, dtype: str | None = None) -> TraceDiff:
     """Compare `cand` against `ref`. `rules` are user rules added on top of the dtype defaults
     (a RuleSet replaces the defaults). `pixel_mm` overrides the pixel size read from the setup
-    block (for the half-pixel hint)."""
+    block (for the half-pixel hint). `dtype` is what the candidate computes in (default: its
+    trace header or dialect; float32 when either side says float32)."""
     if pixel_mm is not None and not pixel_mm > 0:
         raise TraceUsageError(f"pixel_mm must be > 0, got {pixel_mm}")
     if context < 0:
         raise TraceUsageError(f"context must be >= 0, got {context}")
-    dtype = "float32" if "float32" in (ref.dtype, cand.dtype) else "float64"
+    if dtype not in (None, *DTYPES):
+        raise TraceUsageError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+    dtype = dtype or ("float32" if "float32" in (ref.dtype, cand.dtype) else "float64")
     ruleset = rules if isinstance(rules, RuleSet) else default_rules(dtype).extended(rules or [])
     al: Alignment = align(ref, cand)
     rows = [_compare_pair(p, ref, cand, ruleset) for p in al.pairs]
@@ -115,11 +119,19 @@ def diff_traces(ref: ParsedTrace, cand: ParsedTrace, *, rules: RuleSet | Sequenc
 
 
 def diff_files(ref_path: str | Path, cand_path: str | Path, *, tolerances: str | Path | None = None,
-               pixel_mm: float | None = None, context: int = 5) -> TraceDiff:
-    """read_trace both files (text or JSONL) and diff them; `tolerances` is a YAML rules file."""
+               pixel_mm: float | None = None, context: int = 5, dtype: str | None = None,
+               dialect: str | Path | Dialect | None = None,
+               ref_dialect: str | Path | Dialect | None = None) -> TraceDiff:
+    """read_trace both files (text or JSONL) and diff them; `tolerances` is a YAML rules file,
+    `dialect`/`ref_dialect` a dialect (or its YAML file) for the candidate/reference trace."""
     rules = load_rules(tolerances) if tolerances else None
-    return diff_traces(read_trace(ref_path), read_trace(cand_path), rules=rules, pixel_mm=pixel_mm,
-                       context=context)
+    ref = read_trace(ref_path, dialect=_dialect(ref_dialect))
+    cand = read_trace(cand_path, dialect=_dialect(dialect))
+    return diff_traces(ref, cand, rules=rules, pixel_mm=pixel_mm, context=context, dtype=dtype)
+
+
+def _dialect(d: str | Path | Dialect | None) -> Dialect | None:
+    return load_dialect(d) if isinstance(d, (str, Path)) else d
 
 
 def _compare_pair(p: Pair, ref: ParsedTrace, cand: ParsedTrace, ruleset: RuleSet) -> TapComparison:
