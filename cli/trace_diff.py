@@ -35,6 +35,8 @@ def trace_diff(
     dialect: Optional[Path] = typer.Option(None, "--dialect", help="Dialect YAML of the candidate's trace "
                                            "(prefixes, aliases, scale, ignore; see tracekit/dialect.py)."),
     ref_dialect: Optional[Path] = typer.Option(None, "--ref-dialect", help="Dialect YAML of the reference's trace."),
+    partial_ok: bool = typer.Option(False, "--partial-ok", help="Exit 0 even when less than half of the "
+                                    "reference values could be compared (still reported)."),
 ) -> None:
     """Align two pixel traces by (tap, loop index) and report the first divergence."""
     from tracekit import diff_files
@@ -48,7 +50,7 @@ def trace_diff(
         if json_out is not None:
             write_text_atomic(json_out, json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n")
     _render_trace_diff(result, show_all)
-    raise typer.Exit(int(Exit.FAILED if result.first is not None else Exit.OK))
+    raise typer.Exit(int(Exit.OK if result.ok(partial_ok=partial_ok) else Exit.FAILED))
 
 
 def config_diff(
@@ -91,14 +93,23 @@ def _render_trace_diff(result, show_all: bool) -> None:
         table.add_row(*map(escape, cells), style=style)
     if rows:
         console.print(table)
-    console.print(f"compared {result.n_compared} tap values ({result.dtype}), {result.n_divergent} divergent; "
-                  f"only in ref: {len(result.only_in_ref)}, only in cand: {len(result.only_in_cand)}")
+    console.print(f"compared {result.compared} of {result.reference_total} reference values ({result.dtype} "
+                  f"tolerances), {result.n_divergent} divergent; only in ref: {len(result.only_in_ref)}, "
+                  f"only in cand: {len(result.only_in_cand)}; candidate lines skipped: {result.skipped_lines}",
+                  markup=False)
     for label, keys in (("only in ref", result.only_in_ref), ("only in cand", result.only_in_cand)):
         if keys:
             shown = ", ".join(f"{t}[{i.label()}]" for t, i in keys[:_MAX_ONLY])
             console.print(f"  {label}: {shown}" + (" ..." if len(keys) > _MAX_ONLY else ""), markup=False)
+    if result.not_compared:
+        console.print(f"  not compared: {', '.join(result.not_compared)}", markup=False)
+    if result.extra_taps:
+        console.print(f"  extra candidate taps (not in the catalogue): {', '.join(result.extra_taps)}", markup=False)
     for note in result.notes:
-        console.print(f"  known C-trace defect applied: {note}", markup=False)
+        label = "known C-trace defect applied" if note.startswith("KD-") else "note"
+        console.print(f"  {label}: {note}", markup=False)
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
     if result.first is None:
         console.print("[green]no divergence[/green]")
         return

@@ -1,86 +1,23 @@
-"""Trace diff: compare aligned taps under tolerance rules, apply known C-trace defects, and find
-the first divergence (first failing tap in computation order) with its upstream context and a hint.
+"""Trace diff: compare aligned taps under tolerance rules, apply known C-trace defects, count what
+was compared, and find the first divergence (first failing tap in computation order) with its
+upstream context and a hint.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from tracekit import hints
 from tracekit.align import Alignment, Pair, align
-from tracekit.catalogue import KnownDefect
+from tracekit.catalogue import KnownDefect, TapSpec
 from tracekit.dialect import DTYPES, Dialect, load_dialect
+from tracekit.diffresult import TapComparison, TraceDiff
 from tracekit.errors import TraceUsageError
 from tracekit.records import LoopIndex, Value
 from tracekit.tolerance import Rule, RuleSet, compare, default_rules, load_rules
 from tracekit.trace import ParsedTrace, read_trace
 
-
-@dataclass
-class TapComparison:
-    """One aligned tap at one loop index, with its verdict."""
-
-    tap: str
-    index: LoopIndex
-    unit: str
-    level: str
-    ref: tuple[Value, ...]
-    cand: tuple[Value, ...]
-    status: str            # "pass" | "fail" | "ignored"
-    abs_err: float
-    rel_err: float
-    rule: str
-    defects: tuple[str, ...] = ()
-    via: str | None = None
-    keys: tuple[str, ...] | None = None
-
-    @property
-    def failed(self) -> bool:
-        return self.status == "fail"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"tap": self.tap, "index": self.index.as_dict(), "unit": self.unit, "ref": _vals(self.ref),
-                "cand": _vals(self.cand), "status": self.status, "abs_err": _num(self.abs_err),
-                "rel_err": _num(self.rel_err), "rule": self.rule, "defects": list(self.defects), "via": self.via}
-
-
-@dataclass
-class TraceDiff:
-    """The result of diff_traces; `first` is None when nothing diverges."""
-
-    ref_name: str
-    cand_name: str
-    rows: list[TapComparison]
-    only_in_ref: list[tuple[str, LoopIndex]]
-    only_in_cand: list[tuple[str, LoopIndex]]
-    first: TapComparison | None = None
-    hint: str | None = None
-    context: list[TapComparison] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    dtype: str = "float64"
-
-    @property
-    def n_compared(self) -> int:
-        return sum(r.status != "ignored" for r in self.rows)
-
-    @property
-    def n_divergent(self) -> int:
-        return sum(r.failed for r in self.rows)
-
-    def to_dict(self) -> dict[str, Any]:
-        first = None
-        if self.first is not None:
-            f = self.first
-            first = {"tap": f.tap, "index": f.index.as_dict(), "ref": _vals(f.ref), "cand": _vals(f.cand),
-                     "abs_err": _num(f.abs_err), "rel_err": _num(f.rel_err), "hint": self.hint,
-                     "unit": f.unit, "rule": f.rule, "context": [c.to_dict() for c in self.context]}
-        return {"ref": self.ref_name, "cand": self.cand_name, "dtype": self.dtype,
-                "n_compared": self.n_compared, "n_divergent": self.n_divergent, "first_divergence": first,
-                "taps": [r.to_dict() for r in self.rows],
-                "only_in_ref": [{"tap": t, "index": i.as_dict()} for t, i in self.only_in_ref],
-                "only_in_cand": [{"tap": t, "index": i.as_dict()} for t, i in self.only_in_cand],
-                "notes": self.notes}
+__all__ = ["TapComparison", "TraceDiff", "diff_files", "diff_traces"]
 
 
 def diff_traces(ref: ParsedTrace, cand: ParsedTrace, *, rules: RuleSet | Sequence[Rule] | None = None,
@@ -97,11 +34,13 @@ def diff_traces(ref: ParsedTrace, cand: ParsedTrace, *, rules: RuleSet | Sequenc
         raise TraceUsageError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     dtype = dtype or ("float32" if "float32" in (ref.dtype, cand.dtype) else "float64")
     ruleset = rules if isinstance(rules, RuleSet) else default_rules(dtype).extended(rules or [])
-    al: Alignment = align(ref, cand)
+    al: Alignment = align(ref, cand, ruleset)
     rows = [_compare_pair(p, ref, cand, ruleset) for p in al.pairs]
-    diff = TraceDiff(ref.name, cand.name, rows, al.only_in_ref, al.only_in_cand, dtype=dtype)
+    diff = TraceDiff(ref.name, cand.name, rows, al.only_in_ref, al.only_in_cand, dtype=dtype, blocks=al.blocks)
+    _coverage(diff, al, rows, ref, cand)
+    _report_parse(diff, cand)
     used = sorted({d for r in rows for d in r.defects})
-    diff.notes = [f"{d.id}: {d.explanation}" for d in ref.cat.defects if d.id in used]
+    diff.notes += [f"{d.id}: {d.explanation}" for d in ref.cat.defects if d.id in used]
     failing = [i for i, r in enumerate(rows) if r.failed]
     if failing:
         i0 = failing[0]
@@ -134,6 +73,39 @@ def _dialect(d: str | Path | Dialect | None) -> Dialect | None:
     return load_dialect(d) if isinstance(d, (str, Path)) else d
 
 
+def _coverage(diff: TraceDiff, al: Alignment, rows: list[TapComparison], ref: ParsedTrace,
+              cand: ParsedTrace) -> None:
+    """How many reference values were compared, of how many, and which taps were not."""
+    cat = ref.cat
+    compared = {p.ref.key for p, r in zip(al.pairs, rows) if r.status != "ignored" and p.ref.key in ref.records}
+    total, missing = 0, {}
+    for key, rec in ref.records.items():
+        spec = cat.get(key[0])
+        if spec is None or spec.group == "pseudo" or _defect_ignored(spec, ref, cand):
+            continue
+        total += 1
+        if key not in compared:
+            missing.setdefault(spec.name, spec.order)
+    diff.compared, diff.reference_total = len(compared), total
+    diff.not_compared = sorted(missing, key=missing.get)
+    for b in al.blocks:
+        diff.notes.append(b.describe())
+    if diff.partial:
+        diff.warnings.append(f"compared only {diff.compared} of {diff.reference_total} reference values "
+                             f"(less than half): not compared {', '.join(diff.not_compared[:12])}"
+                             + (" ..." if len(diff.not_compared) > 12 else ""))
+
+
+def _report_parse(diff: TraceDiff, cand: ParsedTrace) -> None:
+    st = cand.stats
+    diff.skipped_lines, diff.skipped = st.n_skipped, dict(st.skipped_kinds)
+    diff.renamed = dict(st.renamed)
+    diff.extra_taps = sorted(st.unknown_taps)
+    diff.ignored_taps = sorted(st.ignored_taps)
+    diff.notes += [f"candidate: {n}" for n in st.notes]
+    diff.notes += [f"candidate tap {k} read as {v}" for k, v in st.renamed.items()]
+
+
 def _compare_pair(p: Pair, ref: ParsedTrace, cand: ParsedTrace, ruleset: RuleSet) -> TapComparison:
     spec = p.spec
     ref_vals, cand_vals = p.ref_values, p.cand_values
@@ -155,13 +127,13 @@ def _compare_pair(p: Pair, ref: ParsedTrace, cand: ParsedTrace, ruleset: RuleSet
     unit = spec.unit if spec else "?"
     if status == "ignored":
         return TapComparison(p.tap, p.index, unit, level, ref_vals, cand_vals, "ignored", 0.0, 0.0,
-                             rule.describe(), tuple(applied), p.via, p.ref.keys)
+                             rule.describe(), tuple(applied), p.via, p.ref.keys, p.matched)
     verdict = compare(ref_vals, cand_vals, rule)
     status = "pass" if verdict.passed else "fail"
     if verdict.passed and p.ref.keys and p.cand.keys and p.ref.keys != p.cand.keys:
         status = "fail"
     return TapComparison(p.tap, p.index, unit, level, ref_vals, cand_vals, status, verdict.abs_err,
-                         verdict.rel_err, rule.describe(), tuple(applied), p.via, p.ref.keys)
+                         verdict.rel_err, rule.describe(), tuple(applied), p.via, p.ref.keys, p.matched)
 
 
 def _upstream(rows: list[TapComparison], index: LoopIndex, n: int) -> list[TapComparison]:
@@ -181,9 +153,5 @@ def _c_in_branch(d: KnownDefect, ref: ParsedTrace, cand: ParsedTrace) -> bool:
     return any(t.is_c and (d.branch is None or t.branch == d.branch) for t in (ref, cand))
 
 
-def _vals(values: tuple[Value, ...]) -> list:
-    return [v if isinstance(v, str) else _num(v) for v in values]
-
-
-def _num(x: float) -> float | str:
-    return x if x == x and abs(x) != float("inf") else str(x)
+def _defect_ignored(spec: TapSpec, ref: ParsedTrace, cand: ParsedTrace) -> bool:
+    return any(d.kind == "ignore" and _c_in_branch(d, ref, cand) for d in ref.cat.defects_for(spec.name))

@@ -44,11 +44,25 @@ _LOOSE_NUM = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|
 _LOOSE_DROP = re.compile(r"(?:dtype|device|requires_grad|grad_fn)\s*=\s*\S+|tensor|array|np\.|torch\.|[\[\](),;]", re.I)
 
 
-def prefix_re(prefixes: Sequence[str]) -> re.Pattern:
-    """PREFIX_RE for a dialect's own prefixes (any of them, then an optional protocol suffix)."""
+def prefix_re(prefixes: Sequence[str], extra: str | None = None) -> re.Pattern:
+    """PREFIX_RE for a dialect's own prefixes (any of them, then an optional protocol suffix);
+    `extra` (a pattern without its ``^``) is tried when none of them matches."""
     alt = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
     suffixes = "|".join(SUFFIXES)
-    return re.compile(rf"^({alt})({suffixes})?(?=[: ]|$)")
+    own = rf"^({alt})({suffixes})?(?=[: ]|$)"
+    if extra is None:
+        return re.compile(own)
+    return _Either(re.compile(own), re.compile("^" + extra))
+
+
+class _Either:
+    """Two prefix patterns tried in order (a port's own prefix, then the TRACE_ ones)."""
+
+    def __init__(self, first: re.Pattern, second: re.Pattern) -> None:
+        self.first, self.second = first, second
+
+    def match(self, line: str):
+        return self.first.match(line) or self.second.match(line)
 
 
 def loose_numbers(text: str) -> tuple[float, ...] | None:

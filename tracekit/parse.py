@@ -131,7 +131,8 @@ class _LineParser(FamilyLines):
                     stats.n_records += 1
                     yield rec
         stats.n_lines = line_no
-        self._finish(line_no, from_file and last_is_trace and not raw.endswith("\n"))
+        cut = from_file and not raw.endswith("\n")
+        self._finish(line_no, cut and (last_is_trace and self.strict or self.last_bad == line_no))
 
     def _bad_line(self, exc: g.GrammarError, n: int) -> None:
         if self.strict:
@@ -172,6 +173,9 @@ class _LineParser(FamilyLines):
         if self.main is None:
             self.main = prefix
             self.stats.prefix = prefix
+            if not self.own and not prefix.startswith("TRACE_"):   # a port's own prefix: its families too
+                self.starts = ("TRACE_", prefix)
+                self.prefix_re = g.prefix_re([prefix], extra=g.PREFIX_RE.pattern[1:])
 
     def _accepts(self, prefix: str) -> bool:
         return bool(self.own) or self.main is None or prefix == self.main
@@ -182,7 +186,7 @@ class _LineParser(FamilyLines):
         stats.ignored_taps |= self.names.ignored
         if n_lines == 0:
             raise TraceParseError(f"{name}: empty file")
-        if cut_last and (self.strict or self.last_bad == n_lines):
+        if cut_last:
             raise TraceParseError(f"{name}:{n_lines}: truncated trace (last line cut without newline)")
         if stats.n_records == 0:
             raise TraceParseError(f"{name}: no trace lines found in {n_lines} line(s) (a port with its own "
