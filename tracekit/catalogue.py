@@ -20,7 +20,7 @@ CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
 
 FAMILIES = ("setup", "detector", "config", "pixel", "phi", "source2", "tap5", "tap5_hkl", "none")
 KINDS = ("float", "int", "str", "matrix", "keyvalue", "bool")
-TOL_CLASSES = ("geometry", "physics", "integer", "string")
+TOL_CLASSES = ("geometry", "physics", "intensity", "integer", "string")
 BRANCHES = ("sample", "beam")
 
 
@@ -194,6 +194,9 @@ class Catalogue:
             for name in d.taps:
                 if name not in self.specs:
                     raise ValueError(f"catalogue: defect {d.id} names unknown tap {name!r}")
+        for name, row in (self.raw.get("tolerance_classes") or {}).items():
+            if name not in TOL_CLASSES or not all(isinstance(row.get(k), float) for k in ("float64", "float32")):
+                raise ValueError(f"catalogue: tolerance class {name!r} needs float64 and float32 tolerances")
         for printed, name in self.renames.items():
             if name not in self.specs or printed in self.specs:
                 raise ValueError(f"catalogue: rename {printed!r} -> {name!r} must map a new name to a tap")
