@@ -1,13 +1,15 @@
 """`pwb trace-diff` and `pwb config-diff`: compare traces / effective configurations.
 
-Exit codes: 0 no divergence, 1 divergence found, 2 usage error, 5 unreadable/unparseable input.
-All logic lives in tracekit; this module parses arguments, renders with rich and maps exit codes.
+Exit codes: 0 clean; 1 divergence found, candidate trace not live (inconsistent or not its image)
+or less than half of the reference compared (unless --partial-ok); 2 usage error; 5 unreadable or
+unparseable input. All logic lives in tracekit; this module parses arguments, renders with rich
+and maps exit codes.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 import typer
 
@@ -37,6 +39,13 @@ def trace_diff(
     ref_dialect: Optional[Path] = typer.Option(None, "--ref-dialect", help="Dialect YAML of the reference's trace."),
     partial_ok: bool = typer.Option(False, "--partial-ok", help="Exit 0 even when less than half of the "
                                     "reference values could be compared (still reported)."),
+    image: Optional[Path] = typer.Option(None, "--image", help="The candidate's float image (raw float32 "
+                                         "-floatfile with --shape, or .npy): its pixel must equal the trace's final value."),
+    shape: Optional[Tuple[int, int]] = typer.Option(None, "--shape", metavar="S F", help="Image size, slow then fast."),
+    pixel: Optional[Tuple[int, int]] = typer.Option(None, "--pixel", metavar="S F",
+                                                    help="Traced pixel, slow then fast (default: the trace's own)."),
+    no_consistency: bool = typer.Option(False, "--no-consistency", help="Skip the checks that the candidate's "
+                                        "taps agree with each other (see tracekit/consistency.py)."),
 ) -> None:
     """Align two pixel traces by (tap, loop index) and report the first divergence."""
     from tracekit import diff_files
@@ -45,8 +54,11 @@ def trace_diff(
     with guarded("pwb trace-diff"):
         if dtype not in (None, "float32", "float64"):
             raise typer.BadParameter(f"--dtype must be float32 or float64, got {dtype!r}")
-        result = diff_files(ref, cand, tolerances=tolerances, pixel_mm=pixel_mm, dtype=dtype,
-                            dialect=dialect, ref_dialect=ref_dialect)
+        if image is None and (shape or pixel):
+            raise typer.BadParameter("--shape and --pixel go with --image")
+        result = diff_files(ref, cand, tolerances=tolerances, pixel_mm=pixel_mm, dtype=dtype, dialect=dialect,
+                            ref_dialect=ref_dialect, image=image, shape=shape, pixel=pixel,
+                            consistency=not no_consistency)
         if json_out is not None:
             write_text_atomic(json_out, json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n")
     _render_trace_diff(result, show_all)
@@ -110,14 +122,27 @@ def _render_trace_diff(result, show_all: bool) -> None:
         console.print(f"  {label}: {note}", markup=False)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    cons, closure = result.consistency, result.closure
+    if cons is not None:
+        console.print(f"consistency: {len(cons.checks)} checks, " + ("all agree" if cons.ok else
+                      f"{len(cons.failing)} disagree ({', '.join(cons.disagreeing)})"), markup=False)
+    if closure is not None:
+        state = {True: "ok", False: "FAILED", None: "not checked"}[closure.ok]
+        console.print(f"closure: pixel ({closure.pixel[0]}, {closure.pixel[1]}) trace {closure.tap}="
+                      f"{closure.trace_value} image={closure.image_value}: {state} {closure.note}", markup=False)
+    if not result.live:
+        console.print("[bold red]candidate trace is not the live computation[/bold red]")
     if result.first is None:
-        console.print("[green]no divergence[/green]")
+        console.print("[green]no divergence[/green]" if result.live else "no divergence claimed")
         return
     f = result.first
-    console.print("[bold red]first divergence:[/bold red] " + escape(
+    label = "first divergence" if result.live else "first disagreeing tap"
+    console.print(f"[bold red]{label}:[/bold red] " + escape(
         f"{f.tap}[{f.index.label()}] ({f.unit}) ref={_fmt(f.ref)} cand={_fmt(f.cand)} "
         f"abs={f.abs_err:.3g} rel={f.rel_err:.3g} rule {f.rule}"), highlight=False)
-    console.print(f"hint: {result.hint}", markup=False)
+    if result.hint is not None:
+        console.print(f"hint [{result.hint.cls}]: {result.hint.text}", markup=False)
+        console.print(f"check: {result.hint.check}", markup=False)
 
 
 def _render_config_diff(result) -> None:

@@ -90,11 +90,15 @@ def test_torchport_trace_through_its_dialect_is_clean(ref, c_lines):
     assert {r.tap for r in result.rows} >= {"F_cell", "I_before_scaling", "F_latt", "steps"}
 
 
-def test_without_the_scale_the_mm_tap_is_a_power_of_ten(ref, c_lines):
-    d = dict(TORCH, scale={})
-    result = diff_traces(ref, read_trace(torch_port(c_lines), dialect=dialect_from_dict(d)))
-    assert result.first.tap == "pixel_pos_meters"
-    assert "1e3" in str(result.hint)
+def test_without_the_scale_the_mm_tap_is_caught(ref, c_lines):
+    """pixel_pos printed in mm under a metres label: the trace contradicts itself (|P| != R), so
+    it is reported as not live, naming the tap; the value alone would say a power of ten."""
+    cand = read_trace(torch_port(c_lines), dialect=dialect_from_dict(dict(TORCH, scale={})))
+    result = diff_traces(ref, cand)
+    assert not result.live and result.hint.cls == "trace_inconsistent"
+    assert result.first.tap == "pixel_pos_meters" and "pixel_pos_meters" in result.consistency.suspects
+    value_only = diff_traces(ref, cand, consistency=False)
+    assert "1e3" in value_only.hint.text and value_only.hint.cls == "unit_power_of_ten"
 
 
 def test_other_prefixes_are_skipped_when_the_dialect_names_its_own(ref, c_lines):

@@ -9,7 +9,11 @@ from typing import Sequence
 
 from tracekit import hints
 from tracekit.align import Alignment, Pair, align
+import numpy as np
+
 from tracekit.catalogue import KnownDefect, TapSpec
+from tracekit.consistency import check_closure, check_consistency, read_image
+from tracekit.diagnose import diagnose
 from tracekit.dialect import DTYPES, Dialect, load_dialect
 from tracekit.diffresult import TapComparison, TraceDiff
 from tracekit.errors import TraceUsageError
@@ -21,11 +25,16 @@ __all__ = ["TapComparison", "TraceDiff", "diff_files", "diff_traces"]
 
 
 def diff_traces(ref: ParsedTrace, cand: ParsedTrace, *, rules: RuleSet | Sequence[Rule] | None = None,
-                pixel_mm: float | None = None, context: int = 5, dtype: str | None = None) -> TraceDiff:
+                pixel_mm: float | None = None, context: int = 5, dtype: str | None = None,
+                consistency: bool = True, image: np.ndarray | None = None,
+                pixel: tuple[int, int] | None = None) -> TraceDiff:
     """Compare `cand` against `ref`. `rules` are user rules added on top of the dtype defaults
     (a RuleSet replaces the defaults). `pixel_mm` overrides the pixel size read from the setup
     block (for the half-pixel hint). `dtype` is what the candidate computes in (default: its
-    trace header or dialect; float32 when either side says float32)."""
+    trace header or dialect; float32 when either side says float32). `consistency` runs the
+    reference-free checks on both traces; `image` (slow, fast array) with `pixel` (default: the
+    trace's own) checks the candidate's final value against its image. A candidate that fails
+    either is reported as not live, with a trace_inconsistent hint."""
     if pixel_mm is not None and not pixel_mm > 0:
         raise TraceUsageError(f"pixel_mm must be > 0, got {pixel_mm}")
     if context < 0:
@@ -41,32 +50,82 @@ def diff_traces(ref: ParsedTrace, cand: ParsedTrace, *, rules: RuleSet | Sequenc
     _report_parse(diff, cand)
     used = sorted({d for r in rows for d in r.defects})
     diff.notes += [f"{d.id}: {d.explanation}" for d in ref.cat.defects if d.id in used]
-    failing = [i for i, r in enumerate(rows) if r.failed]
-    if failing:
-        i0 = failing[0]
-        diff.first = rows[i0]
-        diff.context = _upstream(rows[:i0], diff.first.index, context)
-        pixel = pixel_mm or ref.pixel_mm or cand.pixel_mm
-        spec = ref.cat.get(diff.first.tap)
-        downstream = [(rows[i].tap, rows[i].ref, rows[i].cand) for i in failing[1:] if rows[i].tap != diff.first.tap]
-        diff.hint = hints.classify(diff.first.ref, diff.first.cand, position=bool(spec and spec.position),
-                                   pixel_m=pixel * 1e-3 if pixel else None, downstream=downstream)
-        notes = [d.explanation for d in ref.cat.defects_for(diff.first.tap, "note")]
-        if notes:
-            diff.hint += " | known: " + "; ".join(notes)
+    if consistency:
+        diff.consistency = check_consistency(cand, dtype=dtype, config=cand.config)
+        diff.ref_consistency = check_consistency(ref, dtype=ref.dtype, config=ref.config)
+        if not diff.ref_consistency.ok:
+            diff.warnings.append("the reference trace contradicts itself (a catalogue formula or an unrecorded "
+                                 f"C-trace defect): {diff.ref_consistency.summary()}")
+    if image is not None:
+        diff.closure = check_closure(cand, image, pixel, dtype=dtype)
+    _first_divergence(diff, rows, ref, cand, context, pixel_mm)
     return diff
 
 
+def _first_divergence(diff: TraceDiff, rows: list[TapComparison], ref: ParsedTrace, cand: ParsedTrace,
+                      context: int, pixel_mm: float | None) -> None:
+    """The first failing row, its context and hint; a candidate that is not live gets a
+    trace_inconsistent hint instead (and a first divergence at its first disagreeing tap)."""
+    failing = [i for i, r in enumerate(rows) if r.failed]
+    if not diff.live:
+        i0 = _first_disagreeing(diff, rows)
+        if i0 is None and not failing:
+            return
+        i0 = failing[0] if i0 is None else i0
+        diff.first = rows[i0]
+        diff.context = _upstream(rows[:i0], diff.first.index, context)
+        diff.hint = hints.Hint("trace_inconsistent", _inconsistent_text(diff))
+        return
+    if not failing:
+        return
+    i0 = failing[0]
+    diff.first = rows[i0]
+    diff.context = _upstream(rows[:i0], diff.first.index, context)
+    pixel = pixel_mm or ref.pixel_mm or cand.pixel_mm
+    spec = ref.cat.get(diff.first.tap)
+    downstream = [(rows[i].tap, rows[i].ref, rows[i].cand) for i in failing[1:] if rows[i].tap != diff.first.tap]
+    pixel_m = pixel * 1e-3 if pixel else None
+    hint = hints.classify(diff.first.ref, diff.first.cand, position=bool(spec and spec.position),
+                          pixel_m=pixel_m, downstream=downstream, tight=1e-5 if diff.dtype == "float32" else 1e-6)
+    hint = diagnose(diff.first, rows, ref, cand, dtype=diff.dtype, pixel_m=pixel_m, value_hint=hint)
+    notes = [d.explanation for d in ref.cat.defects_for(diff.first.tap, "note")]
+    if notes:
+        hint = hints.Hint(hint.cls, hint.text + " | known: " + "; ".join(notes), hint.check)
+    diff.hint = hint
+
+
+def _first_disagreeing(diff: TraceDiff, rows: list[TapComparison]) -> int | None:
+    bad = set(diff.consistency.suspects if diff.consistency is not None and not diff.consistency.ok else ())
+    if diff.closure is not None and diff.closure.ok is False and diff.closure.tap:
+        bad.add(diff.closure.tap)
+    return next((i for i, r in enumerate(rows) if r.tap in bad), None)
+
+
+def _inconsistent_text(diff: TraceDiff) -> str:
+    parts = []
+    c = diff.consistency
+    if c is not None and not c.ok:
+        parts.append(f"its own taps disagree ({', '.join(c.disagreeing)}): {c.summary()}")
+    cl = diff.closure
+    if cl is not None and cl.ok is False:
+        parts.append(f"its final value {cl.tap} = {cl.trace_value:.9g} is not the image pixel "
+                     f"({cl.pixel[0]}, {cl.pixel[1]}) = {cl.image_value:.9g}")
+    return ("the candidate trace is not the live computation, so no divergence is claimed: " + "; ".join(parts))
+
 def diff_files(ref_path: str | Path, cand_path: str | Path, *, tolerances: str | Path | None = None,
                pixel_mm: float | None = None, context: int = 5, dtype: str | None = None,
-               dialect: str | Path | Dialect | None = None,
-               ref_dialect: str | Path | Dialect | None = None) -> TraceDiff:
+               dialect: str | Path | Dialect | None = None, ref_dialect: str | Path | Dialect | None = None,
+               image: str | Path | None = None, shape: Sequence[int] | None = None,
+               pixel: tuple[int, int] | None = None, consistency: bool = True) -> TraceDiff:
     """read_trace both files (text or JSONL) and diff them; `tolerances` is a YAML rules file,
-    `dialect`/`ref_dialect` a dialect (or its YAML file) for the candidate/reference trace."""
+    `dialect`/`ref_dialect` a dialect (or its YAML file) for the candidate/reference trace,
+    `image` the candidate's float image (raw float32 of `shape` (slow, fast), or .npy)."""
     rules = load_rules(tolerances) if tolerances else None
     ref = read_trace(ref_path, dialect=_dialect(ref_dialect))
     cand = read_trace(cand_path, dialect=_dialect(dialect))
-    return diff_traces(ref, cand, rules=rules, pixel_mm=pixel_mm, context=context, dtype=dtype)
+    img = read_image(image, shape) if image is not None else None
+    return diff_traces(ref, cand, rules=rules, pixel_mm=pixel_mm, context=context, dtype=dtype, image=img,
+                       pixel=tuple(pixel) if pixel else None, consistency=consistency)
 
 
 def _dialect(d: str | Path | Dialect | None) -> Dialect | None:

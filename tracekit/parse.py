@@ -30,6 +30,7 @@ from tracekit.stream_state import ParseStats
 
 _SNIFF_BYTES = 8192
 _MAX_NOTES = 8
+_MAX_CONFIG_LINES = 2000
 _BLOCK_GROUPS = frozenset("ABCD")
 
 
@@ -149,6 +150,8 @@ class _LineParser(FamilyLines):
             return None
         if self.config_line:
             self.after_config += 1
+        if not self.blk.in_block and len(self.stats.config_lines) < _MAX_CONFIG_LINES:
+            self.stats.config_lines.append(line)       # the configuration printout, for tracekit.config
         if line.startswith("  "):
             if m := g.OVERSAMPLE_RE.match(line):
                 self.stats.oversample = int(m.group(1))

@@ -29,6 +29,7 @@ class ParseStats:
     renamed: dict[str, str] = field(default_factory=dict)         # printed name -> how it was read
     ignored_taps: set[str] = field(default_factory=set)           # names the dialect ignores
     notes: list[str] = field(default_factory=list)                # parse remarks for the report
+    config_lines: list[str] = field(default_factory=list)         # other lines before the first block
 
     def skip(self, kind: str) -> None:
         """Count one skipped line of `kind` (progress, blank, prose, other_prefix, ignored, malformed)."""

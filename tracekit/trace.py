@@ -68,6 +68,13 @@ class ParsedTrace:
             return None
         return float(rec.values[rec.keys.index("pixel_mm")])
 
+    @functools.cached_property
+    def config(self) -> dict:
+        """The configuration printout found before the first pixel block (tracekit.config), or {}."""
+        from tracekit.config import parse_config
+
+        return parse_config("\n".join(self.stats.config_lines))
+
     def get(self, tap: str, index: LoopIndex = LoopIndex()) -> TraceRecord | None:
         return self.records.get((tap, index))
 
