@@ -86,3 +86,59 @@ def with_prose(lines: Iterable[str], prefix: str = "TRACE_PY") -> list[str]:
              "TRACE_DBG_PHI phi_tic=0 phi_deg=0 k_frac=1.0249 F_latt_b=4.8785 F_latt=118.48 S_x=1 V_actual=1e6",
              "wrote floatimage.bin in 0.3 s"]
     return before + list(lines) + after
+
+
+def float32_port(lines: Iterable[str], n_cells=(5, 5, 5), sin=None) -> list[str]:
+    """The C's pixel lines as a port computing in float32 would print them, consistently: d = P/|P|,
+    q = (d - i)/lambda, h = a.q, sincg, the sum and the scaling all in float32, from the C's
+    printed inputs; `sin` replaces np.sin (a fast sine whose error grows with |x|, as GPU
+    intrinsics do). Setup and per-phi lines are dropped."""
+    import numpy as np
+
+    f32 = np.float32
+    sin = sin or np.sin
+    out, blk, terms = [], {}, []
+    for ln in pixel_lines(lines):
+        if "_PHI" in ln:
+            continue
+        parts = ln.split(" ")
+        tap, raw = parts[1], parts[2:]
+        vals = np.array([float(v) for v in raw], dtype=f32) if tap not in ("hkl_rounded",) else raw
+
+        def put(v):
+            return f"{parts[0]} {tap} " + " ".join("%.9g" % x for x in np.atleast_1d(v))
+        if tap in ("rot_a_angstroms", "rot_b_angstroms", "rot_c_angstroms", "incident_vec", "lambda_meters",
+                   "pixel_pos_meters", "r_e_sqr", "fluence_photons_per_m2", "capture_fraction", "polar",
+                   "omega_pixel", "steps", "F_cell"):
+            blk[tap] = vals
+        if tap == "R_distance_meters":
+            blk[tap] = np.sqrt(np.sum(blk["pixel_pos_meters"] ** 2, dtype=f32))
+            ln = put(blk[tap])
+        elif tap == "diffracted_vec":
+            blk[tap] = blk["pixel_pos_meters"] / blk["R_distance_meters"]
+            ln = put(blk[tap])
+        elif tap == "scattering_vec_A_inv":
+            blk[tap] = (blk["diffracted_vec"] - blk["incident_vec"]) / blk["lambda_meters"][0]
+            ln = put(blk[tap])
+        elif tap == "hkl_frac":
+            blk["h"] = np.array([np.dot(blk[a] * f32(1e-10), blk["scattering_vec_A_inv"])
+                                 for a in ("rot_a_angstroms", "rot_b_angstroms", "rot_c_angstroms")], dtype=f32)
+            ln = put(blk["h"])
+        elif tap in ("F_latt_a", "F_latt_b", "F_latt_c"):
+            k = "abc".index(tap[-1])
+            x = f32(np.pi) * blk["h"][k]
+            blk[tap] = f32(sin(f32(n_cells[k]) * x) / sin(x)) if n_cells[k] > 1 else f32(1.0)
+            ln = put(blk[tap])
+        elif tap == "F_latt":
+            blk[tap] = blk["F_latt_a"] * blk["F_latt_b"] * blk["F_latt_c"]
+            ln = put(blk[tap])
+        elif tap == "F_cell":
+            terms.append(vals[0] ** 2 * blk["F_latt"] ** 2)
+        elif tap == "I_before_scaling":
+            blk["I"] = np.sum(np.array(terms, dtype=f32), dtype=f32)
+            ln = put(blk["I"])
+        elif tap in ("I_pixel_final", "floatimage_accumulated"):
+            ln = put(f32(blk["r_e_sqr"][0] * blk["fluence_photons_per_m2"][0] * blk["I"] / blk["steps"][0]
+                         * blk["capture_fraction"][0] * blk["polar"][0] * blk["omega_pixel"][0]))
+        out.append(ln)
+    return out

@@ -52,7 +52,7 @@ def diagnose(first, rows: Sequence, ref: ParsedTrace, cand: ParsedTrace, *, dtyp
     for r in rows:
         by_tap.setdefault(r.tap, []).append(r)
     geometry_first = first.tap in PIX0 + BEAM_CENTRE and first.index.source is None
-    for rule in (_pivot, _beam_centre, _sampling, _float32, _phi0, _mosaic, _constant):
+    for rule in (_pivot, _beam_centre, _sampling, _float32, _mosaic, _phi0, _constant):
         if rule is _sampling and geometry_first:
             continue
         hint = rule(first, by_tap, ref, cand, dtype, pixel_m, value_hint)
@@ -196,9 +196,11 @@ def _float32(first, by_tap, ref, cand, dtype, pixel_m, vh) -> Hint | None:
     if not big:
         return None
     h = max(big)[1]
+    x = abs(h) * math.pi
+    ulp = 2.0 ** (math.floor(math.log2(x)) - 23)        # float32 spacing at pi*h
     return Hint("float32_precision", f"{first.tap} differs (rel {first.rel_err:.3g}) in a float32 candidate while "
-                f"the Miller indices agree, at a large index near an integer (h = {h:.6g}): sin(N*pi*h) and "
-                f"sin(pi*h) in float32 keep ~{max(7 - math.log10(abs(h) * math.pi * 10), 0):.1f} digits there")
+                f"the Miller indices agree, at a large index near an integer (h = {h:.6g}): float32 resolves "
+                f"pi*h = {x:.6g} rad only to {ulp:.2g} rad, and sin(pi*h) ~ {abs(math.sin(x)):.3g} there")
 
 
 def _same_block(a: LoopIndex, b: LoopIndex) -> bool:
@@ -210,7 +212,7 @@ def _phi0(first, by_tap, ref, cand, dtype, pixel_m, vh) -> Hint | None:
     bad = [r for r in rot_rows if r.failed]
     if not bad or (first.tap not in ROT and first.tap not in ("hkl_frac", "hkl_rounded") + LATTICE):
         return None
-    if any(r.index.phi not in (0, None) for r in bad):
+    if any(r.index.phi not in (0, None) or r.index.mosaic not in (0, None) for r in bad):
         return None
     r0 = bad[0]
     angle = _angle(r0.ref, r0.cand)
