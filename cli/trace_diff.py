@@ -67,15 +67,19 @@ def trace_diff(
 
 def config_diff(
     ref: Path = typer.Argument(..., help="Reference stdout (the C's effective-configuration printout)."),
-    cand: Path = typer.Argument(..., help="Candidate stdout (simcore's printout)."),
+    cand: Path = typer.Argument(..., help="Candidate stdout: simcore's printout, or any port's output "
+                                "(configuration lines in its own words: 'Pivot: SAMPLE', 'Distance (mm): 100', ...)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the result as JSON (atomic; refuses to overwrite)."),
+    dialect: Optional[Path] = typer.Option(None, "--dialect", help="Dialect YAML of the candidate (its config: "
+                                           "section adds regex -> key patterns)."),
+    ref_dialect: Optional[Path] = typer.Option(None, "--ref-dialect", help="Dialect YAML of the reference."),
 ) -> None:
     """Compare two effective-configuration printouts key by key."""
     from tracekit import config_diff_files
     from tracekit.atomic import write_text_atomic
 
     with guarded("pwb config-diff"):
-        result = config_diff_files(ref, cand)
+        result = config_diff_files(ref, cand, dialect=dialect, ref_dialect=ref_dialect)
         if json_out is not None:
             write_text_atomic(json_out, json.dumps(result.to_dict(), indent=1, default=str) + "\n")
     _render_config_diff(result)
@@ -160,4 +164,8 @@ def _render_config_diff(result) -> None:
         console.print(table)
     console.print(f"compared {result.n_compared} keys, {len(result.differences)} different; "
                   f"only in ref: {result.only_in_ref or '-'}; only in cand: {result.only_in_cand or '-'}", markup=False)
+    for side, keys in result.words.items():
+        console.print(f"  {side} keys read from its own words: {', '.join(keys)}", markup=False)
+    if not result.strict:
+        console.print("  (a printout in other words: keys on one side only are listed, not judged)", markup=False)
     console.print("[green]configurations match[/green]" if result.ok else "[red]configurations differ[/red]")

@@ -70,10 +70,11 @@ class ParsedTrace:
 
     @functools.cached_property
     def config(self) -> dict:
-        """The configuration printout found before the first pixel block (tracekit.config), or {}."""
-        from tracekit.config import parse_config
+        """The configuration printout found before the first pixel block, the C's or in a port's
+        own words (tracekit.config.parse_any_config), or {}."""
+        from tracekit.config import parse_any_config
 
-        return parse_config("\n".join(self.stats.config_lines))
+        return parse_any_config("\n".join(self.stats.config_lines), self.dialect)[0]
 
     def get(self, tap: str, index: LoopIndex = LoopIndex()) -> TraceRecord | None:
         return self.records.get((tap, index))
