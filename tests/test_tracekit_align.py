@@ -111,7 +111,8 @@ def test_a_port_trace_cut_mid_value_is_exit_5(tmp_path, c_lines):
 def test_builtin_renames_and_unit_suffixes(ref, c_lines):
     lines = fx.rename(port(c_lines, keep=1), {"I_before_scaling": "I_before_scaling_pre_polar",
                                              "F_cell": "F_cell_interpolated", "R_distance_meters": "R_distance_m",
-                                             "pixel_pos_meters": "pixel_pos_mm", "lambda_angstroms": "lambda_A"})
+                                             "pixel_pos_meters": "pixel_pos_mm", "lambda_angstroms": "lambda_A",
+                                             "omega_pixel": "omega_pixel_steradian"})
     lines = fx.scale(lines, "pixel_pos_mm", 1e3)
     cand = read_trace(lines)
     result = diff_traces(ref, cand)
@@ -119,6 +120,7 @@ def test_builtin_renames_and_unit_suffixes(ref, c_lines):
     assert cand.stats.renamed["pixel_pos_mm"] == "unit suffix pixel_pos_mm -> pixel_pos_meters (mm -> m, x0.001)"
     assert cand.stats.renamed["F_cell_interpolated"].startswith("built-in rename")
     assert {"R_distance_m", "lambda_A", "I_before_scaling_pre_polar"} <= set(result.renamed)
+    assert cand.stats.renamed["omega_pixel_steradian"].endswith("-> omega_pixel")   # not omega_pixel_sr
     assert not result.extra_taps
 
 

@@ -4,8 +4,8 @@
 
 * sampling: ``steps`` or ``oversample_*`` differ (and the first divergence is not a setup-geometry
   tap, which would explain them: a wrong geometry picks a wrong auto-oversample);
-* detector pivot / beam centre: pix0 (or the setup block's keys) differ while the detector axes
-  agree. The candidate's pix0 is tested against the other pivot rule built from the reference's own
+* detector pivot / beam centre: pix0 (or the setup block's keys) differ while the detector axes,
+  the beam centre and the distance (where printed) agree. The candidate's pix0 is tested against the other pivot rule built from the reference's own
   numbers (BEAM: ``-F f - S s + distance b``; SAMPLE: ``-F f - S s + close_distance o``); a shift
   inside the detector plane is a beam-centre convention (half a pixel: MOSFLM's +0.5 px);
 * float32 precision: the candidate computes in float32, the reference has a large Miller index
@@ -92,8 +92,9 @@ def _pivot(first, by_tap, ref, cand, dtype, pixel_m, vh) -> Hint | None:
     keys_differ = first.tap == "beam_center_m" and ref.branch and cand.branch and ref.branch != cand.branch
     if first.tap not in PIX0 and not keys_differ:
         return None
-    if not _agree(by_tap, AXES):
-        return None
+    if not _agree(by_tap, AXES) or not (keys_differ or _agree(by_tap, ("Fbeam_m", "Sbeam_m", "Fclose_m", "Sclose_m",
+                                                                        "distance_m"))):
+        return None                      # the axes, the beam centre or the distance differ: not (only) the pivot
     ref_pivot = (ref.branch or "").upper() or None
     why = _pivot_rule(ref)
     if keys_differ:

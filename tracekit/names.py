@@ -3,7 +3,8 @@ conservative built-in table (catalogue.yaml ``renames`` and ``unit_suffixes``).
 
 Every name that did not resolve as printed is remembered with how it resolved, so the report
 can say "``pixel_pos_mm`` read as pixel_pos_meters (unit suffix mm -> m, x0.001)". The unit-suffix
-rule matches only when exactly one catalogue tap has the name's stem and a unit of the same kind.
+rule matches only when exactly one catalogue tap has the name's stem and a unit of the same kind
+(or, among several in that unit, the one named by the stem itself).
 """
 from __future__ import annotations
 
@@ -81,6 +82,8 @@ class NameResolver:
         kind, to_si = cat.unit_suffixes[suffix]
         matches = [(spec, si) for spec, si in self._stems.get(stem, ()) if si[0] == kind]
         exact = [(spec, si) for spec, si in matches if abs(si[1] / to_si - 1) < 1e-12]
+        if len(exact) > 1:                  # omega_pixel_steradian: the tap named by the stem itself
+            exact = [(spec, si) for spec, si in exact if spec.name == stem]
         pick = exact if len(exact) == 1 else matches if len(matches) == 1 else []
         if not pick:
             return None
