@@ -164,3 +164,15 @@ def test_simcore_traces_are_consistent_and_close(tmp_path, golden_dir, dtype):
     assert closure.ok and closure.pixel == (31, 33)
     c_trace = read_trace(next((golden_dir / "at001_det64").glob("trace_*.txt")))
     assert check_consistency(c_trace, config=c_trace.config).ok
+
+
+def test_inconsistent_without_any_reference_counterpart(ref, c_lines):
+    """The candidate's disagreeing taps are not in the reference at all: still not live, and the
+    first divergence names the candidate's tap with an empty reference side."""
+    lines = [ln for ln in fx.pixel_lines(fx.scale(c_lines, "scattering_vec_A_inv", 1e-10))]
+    only_e = read_trace([ln for ln in c_lines if not ln.startswith("TRACE_C: ") or "I_pixel_final" in ln
+                         or "floatimage" in ln])
+    result = diff_traces(only_e, read_trace(fx.reprefix(lines, "TRACE_PY")))
+    assert not result.live and result.hint.cls == "trace_inconsistent"
+    assert result.first.tap == "scattering_vec_A_inv" and result.first.ref == () and result.first.status == "inconsistent"
+    json.dumps(result.to_dict(), allow_nan=False)

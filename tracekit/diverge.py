@@ -69,11 +69,12 @@ def _first_divergence(diff: TraceDiff, rows: list[TapComparison], ref: ParsedTra
     failing = [i for i, r in enumerate(rows) if r.failed]
     if not diff.live:
         i0 = _first_disagreeing(diff, rows)
-        if i0 is None and not failing:
-            return
-        i0 = failing[0] if i0 is None else i0
-        diff.first = rows[i0]
-        diff.context = _upstream(rows[:i0], diff.first.index, context)
+        i0 = failing[0] if i0 is None and failing else i0
+        if i0 is None:
+            diff.first = _uncompared_row(diff, cand)
+        else:
+            diff.first = rows[i0]
+            diff.context = _upstream(rows[:i0], diff.first.index, context)
         diff.hint = hints.Hint("trace_inconsistent", _inconsistent_text(diff))
         return
     if not failing:
@@ -99,6 +100,17 @@ def _first_disagreeing(diff: TraceDiff, rows: list[TapComparison]) -> int | None
     if diff.closure is not None and diff.closure.ok is False and diff.closure.tap:
         bad.add(diff.closure.tap)
     return next((i for i, r in enumerate(rows) if r.tap in bad), None)
+
+
+def _uncompared_row(diff: TraceDiff, cand: ParsedTrace) -> TapComparison:
+    """A row for a disagreeing candidate tap that has no reference counterpart (ref empty)."""
+    taps = (diff.consistency.suspects if diff.consistency is not None and not diff.consistency.ok else []) or \
+        [diff.closure.tap or "floatimage_accumulated"]
+    rec = next((r for r in cand.records.values() if r.tap == taps[0]), None)
+    spec = cand.cat.get(taps[0])
+    return TapComparison(taps[0], rec.index if rec else LoopIndex(), spec.unit if spec else "?",
+                         spec.level if spec else "pixel", (), rec.values if rec else (), "inconsistent", 0.0, 0.0,
+                         "consistency", matched="none")
 
 
 def _inconsistent_text(diff: TraceDiff) -> str:
