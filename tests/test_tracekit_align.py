@@ -39,7 +39,7 @@ def test_one_headerless_block_finds_its_sub_pixel(ref, c_lines, keep, sub):
     cand = read_trace(port(c_lines, keep=keep))
     assert cand.headerless and cand.stats.blocks_per_pixel == [1]
     result = diff_traces(ref, cand)
-    assert result.first is None
+    assert result.first is None and not result.only_in_cand      # issue #11: nothing left "only in cand"
     (match,) = result.blocks
     assert match.method == "best match" and match.choices == 4 and match.ref[1:3] == sub
     assert any("best match of 4" in n for n in result.notes)

@@ -12,7 +12,7 @@ catalogue's taps, which values it prints in other units, which of its names to s
     scale:                           # catalogue value = port value * factor (port or catalogue name)
       pixel_pos_meters: 0.001
     ignore: [spindle_magnitude, "oversample_*"]   # fnmatch patterns on the port's names
-    dtype: float32                   # optional: what the port computes in
+    dtype: float32                   # optional: what the port computes in (note, description: free text)
     config:                          # optional: regex -> key (with a unit scale), see tracekit.config_words
       '^Det dist = (N) mm': {key: distance_m, scale: 1.0e-3}
 
@@ -32,7 +32,7 @@ import yaml
 from tracekit.catalogue import Catalogue, catalogue
 from tracekit.errors import TraceParseError, TraceUsageError
 
-_FIELDS = {"name", "prefixes", "aliases", "scale", "ignore", "dtype", "config", "note"}
+_FIELDS = {"name", "prefixes", "aliases", "scale", "ignore", "dtype", "config", "note", "description"}
 _PREFIX_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 DTYPES = ("float32", "float64")
 
