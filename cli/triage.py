@@ -157,6 +157,7 @@ def triage(
     with guarded("pwb triage"), in_workspace(workspace):
         from parity.evidence.workspace import resolve_workspace
         from parity.triage.record import record_fixplan_attempt, record_triage_bundle
+        from parity.triage.pair import port_label
         from parity.triage.triage import TriageOptions, plan_triage, run_triage
 
         check_new_file(json_out, "--json")
@@ -171,7 +172,7 @@ def triage(
         plan = plan_triage(TriageOptions(args=tuple(args or ()), pair=spec, n_pixels=pixels, workers=workers,
                                          n_shells=shells))
         with tempfile.TemporaryDirectory(prefix="pwb-triage-") as tmp, progress_display("triage") as progress:
-            with maybe_bundle(request, kind="triage", default_slug=f"triage-{plan.pair.cand.name}", ctx=ctx,
+            with maybe_bundle(request, kind="triage", default_slug=_slug(port_label(plan.pair.cand.port)), ctx=ctx,
                               inputs=plan.pair.plan.inputs, binaries=[plan.pair.ref.executable,
                                                                       plan.pair.cand.executable],
                               config={"args": list(plan.args), "ports": plan.pair.describe()},
@@ -191,6 +192,13 @@ def triage(
     raise typer.Exit(result.exit_code)
 
 
+def _slug(label: str) -> str:
+    """``triage-<candidate label>`` with only slug characters (no separators, no ``..``)."""
+    import re
+
+    return "triage-" + (re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "-", label)).strip("-.") or "port")[:48]
+
+
 def _check_item(item_id: str, ws) -> None:
     from parity.evidence import ledger
     from parity.errors import ParityUsageError
@@ -208,8 +216,8 @@ def _render(d: dict, attempt, item: Optional[str]) -> None:
     console = Console(highlight=False)
     v = d["verdict"]
     if v["passed"]:
-        console.print(f"[green]PASS[/green]: {escape(d['ports']['cand']['name'])} passes every gate of"
-                      f" {v['threshold_class']} against {escape(d['ports']['ref']['name'])}: nothing to triage")
+        console.print(f"[green]PASS[/green]: {escape(d['ports']['cand']['label'])} passes every gate of"
+                      f" {v['threshold_class']} against {escape(d['ports']['ref']['label'])}: nothing to triage")
         return
     console.print(f"[red]FAIL[/red] ({v['status']}): {escape(', '.join(v['failed_gates']) or '; '.join(v['notes']))}")
     cls = d.get("classification")

@@ -193,3 +193,18 @@ def test_shrink_keep_tap_needs_both_sides_to_trace(app, ws, tmp_path):
     assert result.exit_code == 2 and "--keep tap needs both sides to trace" in result.stderr
     result = run(app, "shrink", ws, fake(tmp_path, "ref"), fake(tmp_path, "c"), "--keep", "nope", args=SHRINK_ARGS)
     assert result.exit_code == 2 and "--keep" in result.stderr
+
+
+@pytest.mark.parametrize("scale, status", [(1.0, "pass"), (0.5, "fail")])
+def test_the_lean_comparison_judges_as_nb_compare(tmp_path, scale, status):
+    """The shrinker's comparison (no summary, no provenance) and nb-compare agree on verdict and gates."""
+    from parity.compare.run import CompareOptions, execute_compare, plan_compare
+    from parity.triage.pair import PairSpec, compare_args, resolve_pair
+
+    ref, cand = fake(tmp_path, "ref"), fake(tmp_path, "cand", scale=scale)
+    outcome = compare_args(resolve_pair(PairSpec(ref_cmd=ref, cand_cmd=cand), ARGS), ARGS, workdir=tmp_path / "lean")
+    full = execute_compare(plan_compare(CompareOptions(args=tuple(ARGS), ref_cmd=ref, cand_cmd=cand,
+                                                       outdir=tmp_path / "nb")))
+    assert outcome.status == status == ("pass" if full.exit_code == 0 else "fail")
+    assert list(outcome.failed_gates) == [g["name"] for g in full.summary["gates"] if not g["passed"]]
+    assert not (tmp_path / "lean").exists()

@@ -31,7 +31,7 @@ from typing import Sequence
 from parity.errors import ParityInputError, ParityUsageError
 from parity.ports.profile import TRACE_PIXEL_ARGS, Port, c_port, resolve_port
 
-__all__ = ["PairSpec", "Pair", "Outcome", "resolve_pair", "compare_args", "outcome_status", "STATUSES"]
+__all__ = ["PairSpec", "Pair", "Outcome", "resolve_pair", "compare_args", "outcome_status", "port_label", "STATUSES"]
 
 STATUSES = ("pass", "fail", "ref_error", "cand_error", "shape", "invalid")
 
@@ -103,13 +103,26 @@ class Pair:
 
     def describe(self) -> dict:
         def side(runner, trace, note):
-            return {"name": runner.port.name, "kind": runner.port.kind, "command": runner.describe(),
+            return {"name": runner.port.name, "label": port_label(runner.port), "kind": runner.port.kind,
+                    "command": runner.describe(),
                     "extra_args": list(runner.extra_args), "dtype": runner.port.dtype,
                     "trace": trace.describe() + " " + (trace.trace_args or "") if trace else None,
                     "trace_note": note or None,
                     "dialect": str(trace.dialect) if trace and trace.dialect else None}
         return {"ref": side(self.ref, self.ref_trace, self.ref_trace_note),
                 "cand": side(self.cand, self.cand_trace, self.cand_trace_note)}
+
+
+def port_label(port: Port, width: int = 48) -> str:
+    """How messages name a port: its name, or for an ad-hoc command its script and arguments
+    (``port.py pivot_flag_wins``), without the interpreter and directories."""
+    if port.name != "cmd":
+        return port.name
+    tokens = list(port.cmd)
+    if len(tokens) > 1 and Path(tokens[0]).name.startswith("python"):
+        tokens = tokens[1:]
+    text = " ".join([Path(tokens[0]).name, *tokens[1:]])
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def _c_trace_port(spec: PairSpec) -> tuple[Port | None, str]:

@@ -104,7 +104,7 @@ def _cause(d: dict) -> list[str]:
 
 def render_story(d: dict) -> str:
     """Markdown for the triage dict ``d`` (its sections numbered in the order they were found)."""
-    ref, cand = d["ports"]["ref"]["name"], d["ports"]["cand"]["name"]
+    ref, cand = (d["ports"][side].get("label") or d["ports"][side]["name"] for side in ("ref", "cand"))
     out = [f"Triage of **{cand}** (candidate) against **{ref}** (reference), exit code {d['exit_code']}.", "",
            "```", " ".join(d["args"]), "```", ""]
     out += _verdict(d)

@@ -148,8 +148,10 @@ def trace_one(pair, args, px: PixelTrace, workdir: Path, shape, dtype) -> PixelT
     px.divergence, px.live = d["first_divergence"], d["live"]
     px.compared, px.reference_total = d["compared"], d["reference_total"]
     px.status = "diverged" if px.divergence else "clean"
-    if d["warnings"]:
-        px.note = "; ".join(str(w) for w in d["warnings"][:2])
+    notes = [str(w) for w in d["warnings"][:2]]
+    if d["raw"].get("partial"):
+        notes.insert(0, f"compared {px.compared} of {px.reference_total} reference values")
+    px.note = "; ".join(notes)
     return px
 
 

@@ -22,7 +22,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from parity.errors import ParityUsageError
-from parity.triage.pair import Pair, PairSpec, outcome_status, resolve_pair
+from parity.triage.pair import Pair, PairSpec, outcome_status, port_label, resolve_pair
 from parity.triage.progress import NullProgress
 
 __all__ = ["TriageOptions", "TriagePlan", "TriageResult", "plan_triage", "run_triage", "EXIT_PASS",
@@ -144,7 +144,8 @@ def run_triage(plan: TriagePlan, *, workdir: str | Path, progress=None) -> Triag
     cplan = plan.pair.plan
     cplan = dataclasses.replace(cplan, options=dataclasses.replace(cplan.options, outdir=work / "compare",
                                                                    save_diff=True))
-    progress.stage(f"running {plan.pair.ref.name} (reference) and {plan.pair.cand.name} (candidate)")
+    progress.stage(f"running {port_label(plan.pair.ref.port)} (reference) and {port_label(plan.pair.cand.port)}"
+                   " (candidate)")
     result = execute_compare(cplan)
     status = outcome_status(result)
     out = TriageResult(plan=plan, exit_code=EXIT_PASS, verdict=_verdict(result, status), compare=result)
