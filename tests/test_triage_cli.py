@@ -73,6 +73,7 @@ def test_power_of_ten_located_by_the_traces(app, ws, tmp_path):
     assert d["cause"] == {**d["cause"], "class": "unit_power_of_ten", "defect_class": "unit mismatch",
                           "source": "trace", "located": True}
     assert "cause: unit mismatch" in result.stdout
+    assert "triage: running" in result.stderr and "triage: [3/3] traced" in result.stderr   # plain progress lines
     assert any("pwb shrink" in step for step in d["next_steps"])
 
 
@@ -174,6 +175,7 @@ def test_shrink_keeps_the_trigger_drops_the_rest_and_adds_a_case(app, ws, tmp_pa
     assert d["minimal_args"][d["minimal_args"].index("-detpixels") + 1] == "16"
     assert 0 < d["runs"] <= 40 and not d["budget_exhausted"]
     assert "only with -twotheta" in d["sentence"] and "only with -twotheta" in result.stdout
+    assert f"shrink: [{d['runs']}/40]" in result.stderr
     case_file = ws / "tests" / "parity_cases.yaml"
     from parity.matrix.cases import load_cases
 
@@ -208,3 +210,28 @@ def test_the_lean_comparison_judges_as_nb_compare(tmp_path, scale, status):
     assert outcome.status == status == ("pass" if full.exit_code == 0 else "fail")
     assert list(outcome.failed_gates) == [g["name"] for g in full.summary["gates"] if not g["passed"]]
     assert not (tmp_path / "lean").exists()
+
+
+def test_progress_is_rich_on_a_terminal_and_plain_lines_otherwise(monkeypatch, capsys):
+    import io
+    import sys
+
+    from parity.triage.progress import LineProgress
+
+    with triage_cli.progress_display("triage") as p:       # pytest's stderr is not a terminal
+        assert isinstance(p, LineProgress)
+        p.stage("running")
+        p.advance("one", 1, 2)
+    assert capsys.readouterr().err == "triage: running\ntriage: [1/2] one\n"
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Tty())
+    display = triage_cli.progress_display("shrink")
+    assert isinstance(display, triage_cli.RichProgress)
+    with display as p:
+        p.stage("delta debugging")
+        p.advance("ddmin n=2: fail", 3, 40)
+        assert p.progress.tasks[0].completed == 3 and p.progress.tasks[0].total == 40
