@@ -235,3 +235,18 @@ def test_progress_is_rich_on_a_terminal_and_plain_lines_otherwise(monkeypatch, c
         p.stage("delta debugging")
         p.advance("ddmin n=2: fail", 3, 40)
         assert p.progress.tasks[0].completed == 3 and p.progress.tasks[0].total == 40
+
+
+def test_the_c_reference_traces_through_its_instrumented_build(app, ws, tmp_path, monkeypatch):
+    monkeypatch.delenv("NB_C_TRACE_BIN", raising=False)
+    c, cand = fake(tmp_path, "c"), fake(tmp_path, "cand", scale=1e-3)
+    out = ws / "no-trace.json"
+    result = RUNNER.invoke(app, ["triage", "--c-bin", c, "--cand-cmd", cand, "--pixels", "1", "--workspace", str(ws),
+                                 "--json", str(out), "--", *ARGS])
+    assert result.exit_code == 3, result.output          # named from the image, not located
+    d = json.loads(out.read_text())
+    assert d["pixels"][0]["status"] == "not_traced" and "--c-trace-bin" in d["pixels"][0]["note"]
+    assert d["ports"]["ref"]["kind"] == "c" and d["ports"]["ref"]["trace"] is None
+    result = RUNNER.invoke(app, ["triage", "--c-bin", c, "--c-trace-bin", fake(tmp_path, "c_tr"), "--cand-cmd", cand,
+                                 "--pixels", "1", "--workspace", str(ws), "--", *ARGS])
+    assert result.exit_code == 1 and "cause: unit mismatch" in result.stdout, result.output
