@@ -2,7 +2,7 @@
 
     python -m tests.mutants.triage_table [--mutants DIR] [--c-bin C --c-trace-bin CT | --ref simcore]
         [-k NAME ...] [--pixels N] [--budget N] [--workers W] [--no-shrink] [--json OUT] [--bundle]
-        [--workspace DIR]
+        [--workspace DIR] [--from-json TABLE.json]
 
 For each mutant of ``DIR/expected.yaml`` (default: this folder): (a) the triage of the mutant
 (``python DIR/port.py NAME``, its dialect ``DIR/dialect.yaml``) against the reference (the live C
@@ -13,9 +13,12 @@ gates on these cases); (b) the shrink of its argument list. Judged:
   class is the mutant's class (or its first part before `` / ``), or its hint class is one of the
   expected hints; *located* when the triage exits 1. A mutant without an image defect must pass (0).
 * shrink: the minimal list still fails, keeps at least one trigger flag (expected ``trigger_flags``;
-  dropping all of them makes the defect vanish) and drops at least one flag that is not a trigger.
+  dropping all of them makes the defect vanish) and no flag it could drop: every remaining removable
+  flag is needed (removing it passes, breaks the reference or changes the failure). A mutant without
+  an image defect has nothing to shrink.
 
-Prints the table (markdown), writes it as JSON, and with ``--bundle`` as an evidence bundle
+``--from-json`` judges and renders a table written before (no runs). Prints the table (markdown),
+writes it as JSON, and with ``--bundle`` as an evidence bundle
 (kind ``triage-table``: table.md in its summary, every triage and shrink JSON beside it). Exit: 0
 every row ok, 1 some row not, 2 usage (no reference, unknown mutant, existing --json).
 """
@@ -67,30 +70,38 @@ def run_row(name: str, exp: dict, *, folder: Path, ref: dict, workspace: Path, w
     t0 = time.monotonic()
     tri = run_triage(plan_triage(TriageOptions(args=tuple(exp["args"]), pair=spec, n_pixels=pixels, workers=workers)),
                      workdir=work / f"{name}-triage")
-    d = tri.to_dict()
-    if exp["image_defect"]:
-        triage_ok = tri.exit_code in (1, 3) and class_ok(exp, d["cause"])
-    else:
-        triage_ok = tri.exit_code == 0
-    row = {"name": name, "class": exp["class"], "image_defect": exp["image_defect"], "triage_exit": tri.exit_code,
-           "cause_class": (d["cause"] or {}).get("class"), "defect_class": (d["cause"] or {}).get("defect_class"),
-           "cause_source": (d["cause"] or {}).get("source"), "tap": (d["aggregate"] or {}).get("tap"),
-           "located": tri.exit_code == 1, "triage_ok": triage_ok, "triage_s": round(time.monotonic() - t0, 1),
-           "triage": d, "shrink": None, "shrink_ok": None}
+    row = {"name": name, "triage": tri.to_dict(), "triage_s": round(time.monotonic() - t0, 1), "shrink": None}
     if shrink:
         t1 = time.monotonic()
         sr = run_shrink(plan_shrink(ShrinkOptions(args=tuple(exp["args"]), pair=spec, budget=budget,
                                                   workers=workers)), workdir=work / f"{name}-shrink")
-        kept = [t for t in sr.minimal_args if t.startswith("-") and not t[1:2].isdigit()]
-        given = [t for t in exp["args"] if t.startswith("-") and not t[1:2].isdigit()]
-        triggers = exp["trigger_flags"]
-        dropped_unrelated = [f for f in given if f not in kept and f not in triggers]
+        row.update(shrink=sr.to_dict(), shrink_s=round(time.monotonic() - t1, 1))
+    return judge_row(exp, row)
+
+
+def _flags(tokens) -> list[str]:
+    return [t for t in tokens if t.startswith("-") and not t[1:2].isdigit() and t[1:2] != "."]
+
+
+def judge_row(exp: dict, row: dict) -> dict:
+    """The verdicts of one row from its triage and shrink JSON (module docstring)."""
+    d, s = row["triage"], row.get("shrink")
+    cause, agg = d.get("cause") or {}, d.get("aggregate") or {}
+    code = d["exit_code"]
+    triage_ok = (code in (1, 3) and class_ok(exp, cause)) if exp["image_defect"] else code == 0
+    row.update(name=row["name"], **{"class": exp["class"]}, image_defect=exp["image_defect"], triage_exit=code,
+               cause_class=cause.get("class"), defect_class=cause.get("defect_class"),
+               cause_source=cause.get("source"), tap=agg.get("tap"), located=code == 1, triage_ok=triage_ok,
+               shrink_ok=None)
+    if s is not None:
+        kept, given, triggers = _flags(s["minimal_args"]), _flags(exp["args"]), exp["trigger_flags"]
+        unneeded = [u["unit"] for u in s["necessary"] if u["removable"] and u["needed"] is False]
         if exp["image_defect"]:
-            ok = sr.reproduced and (not triggers or any(t in kept for t in triggers)) and bool(dropped_unrelated)
+            ok = s["reproduced"] and (not triggers or any(t in kept for t in triggers)) and not unneeded
         else:
-            ok = not sr.reproduced
-        row.update(shrink=sr.to_dict(), shrink_ok=ok, minimal_args=list(sr.minimal_args), shrink_runs=sr.runs,
-                   sentence=sr.sentence, dropped=dropped_unrelated, shrink_s=round(time.monotonic() - t1, 1))
+            ok = not s["reproduced"]
+        row.update(shrink_ok=ok, minimal_args=s["minimal_args"], shrink_runs=s["runs"], sentence=s["sentence"],
+                   dropped=[f for f in given if f not in kept], unneeded_kept=unneeded)
     return row
 
 
@@ -114,8 +125,8 @@ def render(table: dict) -> str:
                      f" {'-' if r['shrink_ok'] is None else ('yes' if r['shrink_ok'] else '**no**')} |")
     s = table["summary"]
     lines += ["", f"triage names the expected class: {s['triage_ok']}/{s['mutants']} (located, exit 1:"
-                  f" {s['located']}/{s['image_defects']} image defects); shrink keeps a trigger and drops unrelated"
-                  f" flags: {s['shrink_ok']}/{s['shrunk']}; done: {'yes' if s['done'] else 'no'}"]
+                  f" {s['located']}/{s['image_defects']} image defects); shrink keeps a trigger and no flag it could drop"
+                  f": {s['shrink_ok']}/{s['shrunk']}; done: {'yes' if s['done'] else 'no'}"]
     return "\n".join(lines)
 
 
@@ -173,7 +184,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path)
     p.add_argument("--bundle", action="store_true", help="write the table as an evidence bundle")
     p.add_argument("--workspace", type=Path, default=Path.cwd())
+    p.add_argument("--from-json", type=Path, help="judge and render a table JSON written before (no runs)")
     a = p.parse_args(argv)
+    if a.from_json is not None:
+        table = rejudge(json.loads(a.from_json.read_text()))
+        return _finish(table, a, argv)
     if a.ref:
         ref = {"ref": a.ref}
     elif a.c_bin:
@@ -191,8 +206,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyError as exc:
         print(f"triage_table: {exc.args[0]}", file=sys.stderr)
         return 2
+    return _finish(table, a, argv)
+
+
+def rejudge(table: dict) -> dict:
+    """The rows of a table JSON judged again (the judgement of this version of the module)."""
+    mutants = load_mutants(Path(table["mutants_dir"]))
+    rows = [judge_row(mutants[r["name"]], r) for r in table["rows"]]
+    return {**table, "rows": rows, "summary": summarize(rows)}
+
+
+def _finish(table: dict, a, argv) -> int:
     print(render(table))
     if a.json is not None:
+        if a.json.exists():
+            print(f"triage_table: refusing to overwrite {a.json}", file=sys.stderr)
+            return 2
         a.json.write_text(json.dumps(table, indent=1, sort_keys=True, default=str) + "\n")
     if a.bundle:
         print(f"bundle: {_bundle(table, a.workspace, ['python', '-m', 'tests.mutants.triage_table', *(argv or sys.argv[1:])])}",
