@@ -346,8 +346,12 @@ def int_image(float_image, *, scale: float, adc: float = 40.0, roi=None) -> np.n
         raise SimcoreUsageError(f"float_image must be 2-D (slow, fast), got shape {img.shape}")
     out = np.zeros(img.shape, dtype=np.uint16)
     ss, fs = roi_bounds(img.shape, roi)
-    test = img[ss, fs].astype(np.float64) * float(scale) + float(adc)
-    test[test > 65535.0] = 65535.0
-    test[test < 0.0] = 0.0
-    out[ss, fs] = c_cast_uint16(np.floor((test + 0.5).astype(np.float32)))
+    test = img[ss, fs].astype(np.float64)
+    test *= float(scale)
+    test += float(adc)
+    np.clip(test, 0.0, 65535.0, out=test)       # NaN stays NaN, as the C's two ifs leave it
+    test += 0.5
+    rounded = test.astype(np.float32)           # floorf() takes a float
+    np.floor(rounded, out=rounded)
+    out[ss, fs] = c_cast_uint16(rounded)
     return out

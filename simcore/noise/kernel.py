@@ -30,7 +30,7 @@ from simcore.noise.rng import AM, IA, IM, IQ, IR, NDIV, NTAB, RNMX
 M_PI = math.pi              # 3.14159265358979323846, as math.h
 IST_LEN = 3 + NTAB          # idum, iy, iv[32], gauss_iset
 FST_LEN = 5                 # gauss_gset, oldm, sq, alxm, g
-SIGNATURE = "void(float32[::1], float32[::1], int64[::1], float32[::1])"
+SIGNATURE = "float64(float32[::1], float32[::1], int64[::1], float32[::1])"
 
 
 @njit(cache=True, error_model="numpy")
@@ -146,6 +146,11 @@ def poidev(xm, ist, fst):
 
 @njit(cache=True, error_model="numpy")
 def poisson_pass(xm, out, ist, fst):
-    """``out[i] = poidev(xm[i], &seed)`` for every i in order (the C's noise loop)."""
+    """``out[i] = poidev(xm[i], &seed)`` for every i in order (the C's noise loop); returns the C's
+    ``sum``, the deviates added in that order in double."""
+    total = 0.0
     for i in range(xm.shape[0]):
-        out[i] = poidev(xm[i], ist, fst)
+        dev = poidev(xm[i], ist, fst)
+        out[i] = dev
+        total += np.float64(dev)
+    return total

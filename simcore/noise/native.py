@@ -80,12 +80,13 @@ def _build_aot(path: Path) -> str | None:
     import subprocess
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
+    package_parent = str(Path(__file__).resolve().parents[2])      # where `simcore` is importable from
+    env = dict(os.environ, NUMBA_DISABLE_INTEL_SVML="1",
+               PYTHONPATH=os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p))
     env.setdefault("NUMBA_CACHE_DIR", str(path.parent.parent / "numba"))
-    env["NUMBA_DISABLE_INTEL_SVML"] = "1"
     try:
         proc = subprocess.run([sys.executable, "-m", "simcore.noise.native", str(path)], env=env,
-                              capture_output=True, text=True, timeout=_BUILD_TIMEOUT_S,
+                              cwd=path.parent, capture_output=True, text=True, timeout=_BUILD_TIMEOUT_S,
                               stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError) as exc:
         return f"{type(exc).__name__}: {exc}"

@@ -43,15 +43,21 @@ def poisson_deviates(xm, *, seed: CLong, rng: CRandom) -> np.ndarray:
     Equivalent to calling :func:`simcore.noise.rng.poidev` in a loop (same draws, same statics left in
     ``rng`` and ``seed``), at the C's speed.
     """
+    return _deviates(xm, seed, rng)[0]
+
+
+def _deviates(xm, seed: CLong, rng: CRandom) -> tuple[np.ndarray, float]:
+    """(deviates, their sum in the C's order and double precision)."""
     from simcore.noise.native import poisson_pass
 
     x32 = np.ascontiguousarray(xm, dtype=np.float32).ravel()
     out = np.empty_like(x32)
+    total = 0.0
     if x32.size:
         ist, fst = _pack(seed, rng)
-        poisson_pass()(x32, out, ist, fst)
+        total = float(poisson_pass()(x32, out, ist, fst))
         _unpack(ist, fst, seed, rng)
-    return out
+    return out, total
 
 
 def roi_bounds(shape: tuple[int, int], roi: tuple[int, int, int, int] | None
@@ -107,10 +113,10 @@ def noise_image(float_image, *, seed: CLong, rng: CRandom, adc: float = 40.0,
     sub = img[ss, fs]
     if sub.size == 0:
         return NoiseResult(image=image, photons=0.0, overloads=0)
-    dev = poisson_deviates(sub, seed=seed, rng=rng).astype(np.float64)
-    photons = float(np.cumsum(dev)[-1])   # the C's running double sum, in pixel order
-    test = dev + float(adc)
-    over = test > 65535.0
-    test[over] = 65535.0
+    dev, photons = _deviates(sub, seed, rng)
+    test = dev.astype(np.float64)
+    test += float(adc)
+    overloads = int(np.count_nonzero(test > 65535.0))
+    np.minimum(test, 65535.0, out=test)           # NaN stays NaN (the cast makes it 0)
     image[ss, fs] = c_cast_uint16(test).reshape(sub.shape)
-    return NoiseResult(image=image, photons=photons, overloads=int(over.sum()))
+    return NoiseResult(image=image, photons=photons, overloads=overloads)
