@@ -154,3 +154,12 @@ def test_help_piped_to_head_one(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.stdout.startswith("usage: python -m simcore") and proc.stdout.count("\n") == 1
     assert proc.stderr == ""
+
+
+def test_output_files_get_the_c_permissions(tmp_path, monkeypatch):
+    """fopen(..., "wb") makes 0666 less the umask; a temp file + rename must not leave 0600."""
+    _main(SMALL + ["-nonoise", "-nopgm"], tmp_path, monkeypatch)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for name in ("floatimage.bin", "intimage.img"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask, name

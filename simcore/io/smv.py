@@ -40,12 +40,27 @@ _SMV_MAGIC = b"{\nHEADER_BYT"
 _MAX_PIXELS = 2**31                      # refuse absurd SIZE1·SIZE2 instead of allocating them
 
 
+_UMASK: int | None = None
+
+
+def _new_file_mode() -> int:
+    """What ``fopen(path, "w")`` gives a new file: 0666 less the umask (mkstemp alone gives 0600)."""
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return 0o666 & ~_UMASK
+
+
 def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, overwrite: bool = False) -> Path:
     """Write ``data`` through a temporary sibling and a rename; refuse an existing file unless
-    ``overwrite`` (never a half-written or silently replaced file)."""
+    ``overwrite`` (never a half-written or silently replaced file). The file gets the permissions
+    ``fopen`` would give it (0666 less the umask)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, _new_file_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         if overwrite:
