@@ -80,6 +80,8 @@ def _build_aot(path: Path) -> str | None:
     import subprocess
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"simcore: compiling the noise kernel once, into {path.parent} (about 10 s)", file=sys.stderr,
+          flush=True)
     package_parent = str(Path(__file__).resolve().parents[2])      # where `simcore` is importable from
     env = dict(os.environ, NUMBA_DISABLE_INTEL_SVML="1",
                PYTHONPATH=os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p))
