@@ -98,19 +98,24 @@ def _build_aot(path: Path) -> str | None:
 
 
 def _load_aot():
+    """The AOT kernel, built first if missing. A failed build leaves ``<name>.failed`` (its reason)
+    beside it so later runs go straight to the JIT; delete that file to try again."""
     path = aot_path()
     failed = path.with_suffix(".failed")
-    if path.is_file():
-        try:
-            return _import_extension(path)
-        except ImportError:
-            path.unlink(missing_ok=True)          # a damaged file: build it again once
-    elif failed.is_file():
-        raise ImportError(f"AOT build failed before: {failed.read_text().strip()}")
-    why = _build_aot(path)
-    if why is not None:
-        failed.write_text(why + "\n")
-        raise ImportError(f"AOT build failed: {why}")
+    try:
+        if path.is_file():
+            try:
+                return _import_extension(path)
+            except ImportError:
+                path.unlink(missing_ok=True)      # a damaged file: build it again once
+        elif failed.is_file():
+            raise ImportError(f"AOT build failed before: {failed.read_text().strip()}")
+        why = _build_aot(path)
+        if why is not None:
+            failed.write_text(why + "\n")
+            raise ImportError(f"AOT build failed: {why}")
+    except OSError as exc:                        # an unwritable or vanished cache folder
+        raise ImportError(f"AOT cache unusable: {exc}") from None
     return _import_extension(path)
 
 
