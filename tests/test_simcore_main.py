@@ -66,9 +66,27 @@ def test_meter_off(tmp_path, monkeypatch, flag):
     assert _done_lines(_main(SMALL + [flag, "-nonoise", "-nopgm"], tmp_path, monkeypatch)) == []
 
 
-def test_stdout_order_setup_meter_blank_statistics(tmp_path):
-    proc = _run(SMALL, tmp_path)
+UNNEEDED = ("scipy", "yaml", "pandas", "matplotlib", "rich", "typer", "tracekit", "parity", "numba", "llvmlite")
+_RUN_AND_LIST_MODULES = (
+    "import runpy, sys\n"
+    "sys.argv = ['simcore', *sys.argv[1:]]\n"
+    "try:\n    runpy.run_module('simcore', run_name='__main__', alter_sys=True)\n"
+    "except SystemExit as exc:\n    code = exc.code\n"
+    "sys.stdout.flush()\n"
+    f"print('IMPORTED', sorted(m for m in {UNNEEDED!r} if m in sys.modules), file=sys.stderr)\n"
+    "sys.exit(code)\n")
+
+
+def test_stdout_order_setup_meter_blank_statistics_and_no_needless_imports(tmp_path):
+    """A whole default-output run (noise included) in a fresh process: the C's stdout order, and
+    none of the workbench's other dependencies (nor numba, once the kernel is built) imported."""
+    proc = subprocess.run([sys.executable, "-c", _RUN_AND_LIST_MODULES, *SMALL], cwd=tmp_path,
+                          capture_output=True, text=True, env=_env(), timeout=300)
     assert proc.returncode == 0, proc.stderr
+    imported = proc.stderr.splitlines()[-1]
+    from simcore.noise import native
+    expected = [] if native.backend_used() == "aot" else ["llvmlite", "numba"]
+    assert imported == f"IMPORTED {expected}"
     lines = proc.stdout.splitlines()
     seed_at = lines.index("  seed: -1")
     done_at = [i for i, line in enumerate(lines) if line.endswith("% done")]
