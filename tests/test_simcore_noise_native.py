@@ -159,3 +159,24 @@ def test_loading_the_built_kernel_needs_no_numba():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+@pytest.mark.needs_c
+@pytest.mark.skipif(not os.environ.get("NB_C_BIN"), reason="NB_C_BIN not set")
+def test_all_three_poidev_branches_match_the_live_c(tmp_path):
+    """A fluence where pixels span the direct (< 12), rejection and Gaussian (> 1e6) branches:
+    float64 simcore writes the C's noise image byte for byte and prints its photon line."""
+    args = ("-default_F 100 -cell 100 100 100 90 90 90 -lambda 6.2 -N 5 -distance 100 -detpixels 96 "
+            "-pixel 0.1 -seed 7 -fluence 1.25932e+36 -nopgm").split()
+    c = subprocess.run([os.environ["NB_C_BIN"], *args, "-floatfile", "c.bin", "-noisefile", "c.img"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    py = subprocess.run([sys.executable, "-m", "simcore", *args, "-dtype", "float64", "-floatfile", "p.bin",
+                         "-noisefile", "p.img"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
+    assert c.returncode == 0 and py.returncode == 0, py.stderr
+    floats = np.fromfile(tmp_path / "c.bin", "<f4")
+    assert (floats < 12).any() and ((floats >= 12) & (floats <= 1e6)).any() and (floats > 1e6).any()
+    assert (tmp_path / "p.bin").read_bytes() == (tmp_path / "c.bin").read_bytes()
+    assert (tmp_path / "p.img").read_bytes() == (tmp_path / "c.img").read_bytes()
+    line = next(x for x in c.stdout.splitlines() if "photons on noise image" in x)
+    assert line in py.stdout.splitlines()
