@@ -132,5 +132,19 @@ def _warn(warnings: list, shown: dict) -> None:
     shown["warnings"] = len(warnings)
 
 
+def _exit(code: int) -> None:
+    """Leave like the C does: flush, then skip the interpreter's teardown, which with torch loaded
+    costs 0.75-2.6 s (measured at load 6 on 2 cores; os._exit: 0.05 s). Every file is already
+    written and closed. Under a tracer, profiler or coverage the normal exit runs their hooks."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        code = _stdout_closed()
+    if sys.gettrace() is None and sys.getprofile() is None and "coverage" not in sys.modules:
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit(main())

@@ -68,10 +68,9 @@ def test_meter_off(tmp_path, monkeypatch, flag):
 
 UNNEEDED = ("scipy", "yaml", "pandas", "matplotlib", "rich", "typer", "tracekit", "parity", "numba", "llvmlite")
 _RUN_AND_LIST_MODULES = (
-    "import runpy, sys\n"
-    "sys.argv = ['simcore', *sys.argv[1:]]\n"
-    "try:\n    runpy.run_module('simcore', run_name='__main__', alter_sys=True)\n"
-    "except SystemExit as exc:\n    code = exc.code\n"
+    "import sys\n"
+    "import simcore.__main__ as cli\n"
+    "code = cli.main(sys.argv[1:])\n"
     "sys.stdout.flush()\n"
     f"print('IMPORTED', sorted(m for m in {UNNEEDED!r} if m in sys.modules), file=sys.stderr)\n"
     "sys.exit(code)\n")
