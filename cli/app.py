@@ -35,6 +35,7 @@ COMMAND_MODULES: list[str] = [
     "cli.fixplan",
     "cli.plan",
     "cli.report",
+    "cli.gradcheck",
 ]
 
 
