@@ -46,7 +46,7 @@ def gradcheck(
     cand_cmd: Optional[str] = typer.Option(None, "--cand-cmd", metavar="CMD", help="Candidate as a command "
                                            "that writes the gradient for `ARGS -grad_param NAME -gradfile FILE` "
                                            "(raw float32, -floatfile layout)."),
-    dtype: List[str] = typer.Option(["float64"], "--dtype", help="simcore's compute dtype: float64 or float32 "
+    dtype: List[str] = typer.Option(["float64"], "--dtype", metavar="DTYPE", help="simcore's compute dtype: float64 or float32 "
                                     "(repeatable)."),
     case: List[str] = typer.Option([], "--case", metavar="ID", help="Golden case id (tests/golden_data/ID) or a "
                                    "folder with args.txt, instead of ARGS (repeatable)."),
@@ -54,13 +54,15 @@ def gradcheck(
                                   "NB_C_BIN); simcore: simcore's own (autograd self-consistency)."),
     c_bin: Optional[str] = typer.Option(None, "--c-bin", help="C binary (default: NB_C_BIN)."),
     step: str = typer.Option("auto", "--step", metavar="H", help="Finite-difference step in the flag's unit, "
-                             "or auto (default step, re-balanced once between truncation and float32 rounding)."),
+                             "or auto (the parameter's default step, re-balanced between truncation and float32 "
+                             "rounding, at most 3 tries)."),
     stencil: str = typer.Option("richardson", "--stencil", help="richardson (4-point, default) or central (2-point)."),
     case_dir: Path = typer.Option(Path("."), "--case-dir", help="Folder relative input files in ARGS are read from."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write every result (JSON)."),
     overlay: Optional[Path] = typer.Option(None, "--overlay", metavar="DIR", help="Write ref | cand | diff PNGs here."),
     force: bool = typer.Option(False, "--force", help="Replace existing output files."),
-    bundle_overlays: str = typer.Option("all", "--bundle-overlays", help="Overlays in the bundle: all, failed or none."),
+    bundle_overlays: str = typer.Option("all", "--bundle-overlays",
+                                        help="Overlays in the bundle: all, failed or none."),
     bundle: BundleFlag = False, slug: SlugOption = None, reports_root: ReportsRootOption = None,
 ) -> None:
     """Check the candidate's gradient of the image for each --param against central finite differences

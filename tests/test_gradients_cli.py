@@ -104,3 +104,9 @@ def test_refine_demo_recovers_the_parameters_from_a_simcore_image(tmp_path, monk
 def test_refine_demo_usage_errors():
     assert _run("refine-demo", "--size", "huge").exit_code == 2
     assert _run("refine-demo", "--measured", "film").exit_code == 2
+
+
+def test_refine_demo_that_stops_early_says_so_with_exit_1(monkeypatch):
+    monkeypatch.delenv("NB_C_BIN", raising=False)
+    res = _run("refine-demo", "--size", "small", "--max-evals", "2", env={"COLUMNS": "200"})
+    assert res.exit_code == 1 and "OFF" in res.output

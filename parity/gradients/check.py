@@ -44,6 +44,7 @@ class PreparedCase:
     shape: tuple[int, int]
     label: str | None = None
     _original_c: dict = field(default_factory=dict)
+    _fd: dict = field(default_factory=dict)      # (param, reference, dtype, step, stencil) -> (FDResult, log)
 
 
 @dataclass
@@ -74,7 +75,8 @@ class GradCheckResult:
 
     def to_dict(self) -> dict:
         return {"param": self.param, "case": self.case, "reference": self.reference,
-                "reference_note": self.reference_note, "candidate": self.candidate, "cand_dtype": self.cand_dtype, "value": self.value,
+                "reference_note": self.reference_note, "candidate": self.candidate, "cand_dtype": self.cand_dtype,
+                "value": self.value,
                 "args": self.args, "inserted_flag": self.inserted_flag,
                 "base_matches_original": self.base_matches_original, "fd": self.fd.summary(),
                 "step_log": self.step_log, "metrics": self.metrics.to_dict(), "gates": self.gates,
@@ -110,7 +112,7 @@ def _original_c_image(case: PreparedCase, runner) -> np.ndarray:
 def check_param(case: PreparedCase, name: str, *, port, c_runner=None, step: float | None = None,
                 stencil: str = "richardson", thresholds: GradThresholds | None = None) -> GradCheckResult:
     """Check ``port``'s gradient for parameter ``name`` (module docstring). ``step`` None: the
-    parameter's default step, adjusted once to balance truncation and rounding (fd.choose_step)."""
+    parameter's default step, re-balanced between truncation and rounding (fd.choose_step)."""
     spec = P.param_spec(name)
     th = thresholds or gradient_thresholds()
     defaults = P.effective_defaults(spec, case.config, case.pinned)
@@ -122,25 +124,28 @@ def check_param(case: PreparedCase, name: str, *, port, c_runner=None, step: flo
         return P.with_value(at_value, spec, v)
 
     use_c = c_runner is not None and not spec.integer
+    fd_dtype = None
     if use_c:
         reference = "c-fd"
         image_at = c_image_at(args_for, runner=c_runner, base_dir=case.base_dir, shape=case.shape)
         note = REFERENCES[reference]
     else:
         reference = "simcore-fd"
-        fd_dtype = getattr(port, "dtype", None) if getattr(port, "name", "") == "simcore" else None
-        fd_dtype = fd_dtype or "float64"
+        fd_dtype = (getattr(port, "dtype", None) if getattr(port, "name", "") == "simcore" else None) or "float64"
         # simcore's own finite difference, through params at fixed args (non-integer N has no flag)
         image_at = simcore_image_at(lambda _v: at_value, lambda v: grad_request(spec, v, defaults),
                                     base_dir=case.base_dir, dtype=fd_dtype)
         note = f"simcore {fd_dtype} finite differences (self-consistency of autograd, not C parity)"
         note += "; " + P.INTEGER_NOTE if spec.integer else ""
     t0 = time.perf_counter()
-    if step is None:
-        fd, log = choose_step(image_at, value, spec.step, stencil=stencil)
-    else:
-        fd = finite_difference(image_at, value, float(step), stencil=stencil)
-        log = [{"step": float(step), "fixed": True}]
+    key = (name, reference, fd_dtype, step, stencil)      # the reference is shared by every port checked
+    if key not in case._fd:
+        if step is None:
+            case._fd[key] = choose_step(image_at, value, spec.step, stencil=stencil)
+        else:
+            case._fd[key] = (finite_difference(image_at, value, float(step), stencil=stencil),
+                             [{"step": float(step), "fixed": True}])
+    fd, log = case._fd[key]
     t1 = time.perf_counter()
     error = None
     try:
@@ -150,7 +155,7 @@ def check_param(case: PreparedCase, name: str, *, port, c_runner=None, step: flo
     t2 = time.perf_counter()
     matches = None
     if use_c and inserted:
-        matches = bool(np.array_equal(_original_c_image(case, c_runner), image_at(value)))
+        matches = bool(np.array_equal(_original_c_image(case, c_runner).astype(np.float64), fd.base))
     metrics = gradient_metrics(fd.grad, cand, fd.sigma, th)
     checks = gates(metrics, th)
     if error:
@@ -164,7 +169,8 @@ def check_param(case: PreparedCase, name: str, *, port, c_runner=None, step: flo
         param=name, case=case.label, reference=reference, reference_note=note,
         candidate=port.describe(), value=value, args=at_value, inserted_flag=inserted,
         base_matches_original=matches, fd=fd, step_log=log, cand=cand, metrics=metrics,
-        gates=checks, thresholds=th, secant=secant, error=error, cand_dtype=getattr(port, "dtype", None), wall_s={"reference": t1 - t0, "candidate": t2 - t1})
+        gates=checks, thresholds=th, secant=secant, error=error, cand_dtype=getattr(port, "dtype", None),
+        wall_s={"reference": t1 - t0, "candidate": t2 - t1})
 
 
 def integer_secant(case: PreparedCase, spec: P.ParamSpec, at_value: list[str], value: float, cand: np.ndarray,

@@ -118,7 +118,8 @@ def _aggregate(fd: FDResult) -> tuple[float, float]:
 
 
 def choose_step(image_at: Callable[[float], np.ndarray], value: float, step0: float, *,
-                stencil: str = "richardson", max_factor: float = 16.0, max_trials: int = 3) -> tuple[FDResult, list[dict]]:
+                stencil: str = "richardson", max_factor: float = 16.0,
+                max_trials: int = 3) -> tuple[FDResult, list[dict]]:
     """Finite difference at ``step0``, re-run (at most ``max_trials`` in all) at the step that balances
     the measured truncation against the rounding noise while that step differs by more than 2×.
     A truncation lost in its own noise (rounding dominates) grows the step 4×.

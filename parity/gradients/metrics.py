@@ -31,7 +31,8 @@ __all__ = ["GradThresholds", "GradMetrics", "gradient_thresholds", "gradient_met
            "GRADIENT_CLASS", "EXTRA_DIRECTIONS"]
 
 GRADIENT_CLASS = "GRADIENT"
-EXTRA_DIRECTIONS = {"fd_snr_min": "max", "secant_corr_min": "min"}   # class keys beyond the registry's shared directions
+# class keys beyond the registry's shared directions ('min' may only go up, 'max' only down)
+EXTRA_DIRECTIONS = {"fd_snr_min": "max", "secant_corr_min": "min"}
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from parity.errors import ParityUsageError
 __all__ = ["ParamSpec", "PARAMS", "INTEGER_NOTE", "param_spec", "expand_names", "flag_values", "with_value",
            "pinned_args", "format_value"]
 
-INTEGER_NOTE = ("the C reads -N/-Na/-Nb/-Nc with atoi, so it has no image at non-integer N and no finite "
-                "difference of the C exists; the reference is simcore's own float64 finite difference "
-                "(self-consistency of autograd, not C parity)")
+INTEGER_NOTE = ("the C reads -N/-Na/-Nb/-Nc with atoi: it has no image at non-integer N, so no finite "
+                "difference of the C exists; with a C, its integer difference (I(N+1) - I(N-1))/2 must "
+                "correlate with the candidate's dI/dN")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from parity.errors import ParityUsageError
 from parity.gradients import params as P
 from parity.gradients.check import GradCheckResult, check_param, prepare_case
 
-__all__ = ["CaseSpec", "golden_case", "GradcheckRun", "resolve_c_reference", "run_gradcheck", "write_results", "summary_rows"]
+__all__ = ["CaseSpec", "golden_case", "GradcheckRun", "resolve_c_reference", "run_gradcheck", "write_results",
+           "summary_rows"]
 
 SCHEMA = "pwb.gradcheck/1"
 
@@ -93,7 +94,8 @@ def summary_rows(run: GradcheckRun) -> list[dict]:
     rows = []
     for r in run.results:
         m, fd = r.metrics, r.fd.summary()
-        rows.append({"case": r.case, "candidate": r.candidate, "dtype": r.cand_dtype, "param": r.param, "reference": r.reference, "step": r.fd.step,
+        rows.append({"case": r.case, "candidate": r.candidate, "dtype": r.cand_dtype, "param": r.param,
+                     "reference": r.reference, "step": r.fd.step,
                      "fd_noise_rel": fd["noise_rel_max"], "fd_trunc_rel": fd["trunc_rel_median"],
                      "signal_px": m.n_signal, "correlation": m.correlation, "rel_err_max": m.rel_err_max,
                      "rel_l2": m.rel_l2, "sum_ratio": m.sum_ratio,

@@ -131,7 +131,8 @@ class SimcoreGradientPort:
             return self._jacobian(args, request, base_dir=base_dir, shape=shape)
         except RuntimeError as exc:     # an autograd failure inside simcore (in-place op, out=...)
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-            raise GradientPortError(f"simcore {self.dtype} autograd failed for {request.param}: {first[:240]}") from None
+            raise GradientPortError(f"simcore {self.dtype} autograd failed for {request.param}: "
+                                    f"{first[:240]}") from None
 
     def _jacobian(self, args, request, *, base_dir, shape) -> np.ndarray:
         torch = _torch()
