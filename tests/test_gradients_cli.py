@@ -84,8 +84,9 @@ def test_bundle_holds_results_and_overlays(tmp_path):
     (bundle,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     manifest = json.loads((bundle / "bundle.json").read_text())
     assert manifest["status"] == "passed" and manifest["metrics"]["passed"] is True
+    assert manifest["metrics"]["n_checks"] == 1 and manifest["metrics"]["failed"] == []
     names = {a["name"] for a in manifest["artifacts"]}
-    assert {"gradcheck.json", "overlays/gradcheck_float64_lambda_A.png"} <= names
+    assert {"gradcheck.json", "gradcheck.md", "overlays/gradcheck_float64_lambda_A.png"} <= names
 
 
 def test_refine_demo_recovers_the_parameters_from_a_simcore_image(tmp_path, monkeypatch):

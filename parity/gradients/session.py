@@ -15,7 +15,7 @@ from parity.gradients import params as P
 from parity.gradients.check import GradCheckResult, check_param, prepare_case
 
 __all__ = ["CaseSpec", "golden_case", "GradcheckRun", "resolve_c_reference", "run_gradcheck", "write_results",
-           "summary_rows"]
+           "summary_rows", "markdown_table"]
 
 SCHEMA = "pwb.gradcheck/1"
 
@@ -105,6 +105,22 @@ def summary_rows(run: GradcheckRun) -> list[dict]:
     return rows
 
 
+def markdown_table(run: GradcheckRun) -> str:
+    """The summary rows as a Markdown table (the bundle's ``gradcheck.md``)."""
+    def num(x, spec):
+        return "n/a" if x is None or x != x else format(x, spec)
+
+    lines = ["| case | dtype | param | reference | step | FD noise/max | signal px | corr | rel err max | "
+             "Σ|c|/Σ|r| | C integer secant corr | result |", "|" + "---|" * 12]
+    for row in summary_rows(run):
+        verdict = "pass" if row["passed"] else "FAIL: " + ", ".join(row["failed"])
+        lines.append(f"| {row['case'] or '-'} | {row['dtype'] or 'cmd'} | {row['param']} | {row['reference']} | "
+                     f"{row['step']:.3g} | {num(row['fd_noise_rel'], '.1e')} | {row['signal_px']} | "
+                     f"{num(row['correlation'], '.8f')} | {num(row['rel_err_max'], '.2e')} | "
+                     f"{num(row['sum_ratio'], '.7f')} | {num(row['secant_corr'], '.4f')} | {verdict} |")
+    return "\n".join(lines) + "\n"
+
+
 def write_results(run: GradcheckRun, *, json_path: str | os.PathLike | None = None,
                   overlay_dir: str | os.PathLike | None = None, bundle=None, overwrite: bool = False,
                   save_arrays: bool = False, overlays: str = "all") -> list[Path]:
@@ -132,9 +148,11 @@ def write_results(run: GradcheckRun, *, json_path: str | os.PathLike | None = No
                 stem = _png_name(r)[:-4]
                 bundle.save_npy(f"arrays/{stem}_ref.npy", r.fd.grad.astype("float32"))
                 bundle.save_npy(f"arrays/{stem}_cand.npy", r.cand.astype("float32"))
-        bundle.add_metrics({"passed": run.passed, "n_params": len(run.results),
+        bundle.write_text("gradcheck.md", markdown_table(run))
+        bundle.add_metrics({"passed": run.passed, "n_checks": len(run.results),
                             "n_failed": sum(not r.passed for r in run.results)}, headline=True)
-        bundle.add_metrics({"rows": summary_rows(run)})
+        bundle.add_metrics({"failed": ["/".join(str(x) for x in (r.case, r.cand_dtype, r.param) if x)
+                                       for r in run.results if not r.passed]})
         bundle.set_status("passed" if run.passed else "failed")
     return written
 
