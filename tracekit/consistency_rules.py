@@ -15,6 +15,11 @@ from tracekit.records import SETUP_INDEX, LoopIndex
 
 Vec = tuple[float, ...]
 _MAX_N = 1000
+#: configuration keys that only decide whether a check can judge (how many terms the printed
+#: blocks leave out, a background in the sum, a lattice shape without sincg): a trace that does
+#: not print them may take them from the reference's configuration of the same run.
+RUN_KEYS = frozenset({"detector_thicksteps", "water_size_m", "crystal_shape"})
+
 
 
 @dataclass(frozen=True)
@@ -274,10 +279,11 @@ def _sum_not_checkable(view) -> str | None:
     e, cfg = view.pixel, view.config
     if not any(_has(b, "F_latt") for b in view.blocks.values()):
         return "no block prints F_latt"
-    layers = view.trace.stats.layers or 1
+    layers = view.trace.stats.layers or int(cfg.get("detector_thicksteps") or 1)
     steps = int(e["steps"][0])
     if steps * layers != len(view.blocks):
-        return f"steps = {steps} but {len(view.blocks)} block(s) printed: other sources/phi/mosaic terms not printed"
+        return (f"steps = {steps} x {layers} detector layer(s) but {len(view.blocks)} block(s) printed: "
+                "other sources/phi/mosaic/layer terms not printed")
     if any(_has(e, f) and e[f][0] for f in ("oversample_thick", "oversample_polar", "oversample_omega")):
         return "an -oversample_* flag multiplies the running sum"
     if cfg.get("water_size_m"):

@@ -51,7 +51,7 @@ def diff_traces(ref: ParsedTrace, cand: ParsedTrace, *, rules: RuleSet | Sequenc
     used = sorted({d for r in rows for d in r.defects})
     diff.notes += [f"{d.id}: {d.explanation}" for d in ref.cat.defects if d.id in used]
     if consistency:
-        diff.consistency = check_consistency(cand, dtype=dtype, config=cand.config)
+        diff.consistency = check_consistency(cand, dtype=dtype, config=cand.config, run_config=ref.config)
         diff.ref_consistency = check_consistency(ref, dtype=ref.dtype, config=ref.config)
         if not diff.ref_consistency.ok:
             diff.warnings.append("the reference trace contradicts itself (a catalogue formula or an unrecorded "
