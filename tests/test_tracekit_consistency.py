@@ -211,3 +211,25 @@ def test_a_one_block_port_of_a_thick_detector_borrows_the_layer_count(tmp_path):
     result = diff_traces(ref, cand, dtype="float32")
     assert result.live, result.consistency.summary()
     assert result.first.tap == "capture_fraction" and result.hint.cls == "constant_factor"
+
+
+def test_the_culprit_of_a_failing_check_is_the_tap_the_reference_also_rejects(ref, c_lines):
+    """The lattice block re-derived after the fact from q in A^-1 (the label's unit, not the
+    catalogue's): q, h, the rounding and the lattice factors agree with each other, the intensity
+    sum is the live one. Two checks fail: q = (d - i)/lambda, whose inputs d, i, lambda agree with
+    the reference while q does not, and I = sum F_cell^2 F_latt^2, where F_latt is the one the
+    reference rejects. The first divergence names q, not the first input (incident_vec)."""
+    lines = fx.scale(fx.scale(c_lines, "scattering_vec_A_inv", 1e-10), "hkl_frac", 1e-10)
+    lines = fx.map_values(lines, "hkl_rounded", lambda v: [0.0, 0.0, 0.0])
+    for tap in ("F_latt_a", "F_latt_b", "F_latt_c"):
+        lines = fx.map_values(lines, tap, lambda v: [5.0])          # sincg(pi h, 5) at h ~ 1e-10
+    lines = fx.map_values(lines, "F_latt", lambda v: [125.0])
+    cand = read_trace(lines)
+    cons = check_consistency(cand, config=cand.config)
+    assert {c.name for c in cons.failing} == {"scattering_vector", "intensity_sum"}, cons.summary()
+    assert {"incident_vec", "diffracted_vec", "lambda_meters"} <= set(cons.disagreeing)
+    assert cons.suspects[0] == "scattering_vec_A_inv"           # without a reference: the output first
+    result = diff_traces(ref, cand)
+    assert not result.live and result.hint.cls == "trace_inconsistent"
+    assert result.first.tap == "scattering_vec_A_inv" and result.first.status == "fail"
+    assert result.to_dict()["first_divergence"]["tap"] == "scattering_vec_A_inv"
