@@ -8,6 +8,11 @@
   the beam centre and the distance (where printed) agree. The candidate's pix0 is tested against the other pivot rule built from the reference's own
   numbers (BEAM: ``-F f - S s + distance b``; SAMPLE: ``-F f - S s + close_distance o``); a shift
   inside the detector plane is a beam-centre convention (half a pixel: MOSFLM's +0.5 px);
+* sub-pixel offset: a pixel-level position (pixel_pos_meters) moves inside the detector plane,
+  pix0 and the axes agreeing, by whole halves of a sub-pixel (pixel / (2 oversample), the
+  oversample from the loop header or the configuration) along fast and slow: ``sampling``
+  (sub-pixel corners instead of centres, another sub-pixel order); by 1/2 or 1 pixel per axis:
+  ``half_pixel``;
 * float32 precision: the candidate computes in float32, the reference has a large Miller index
   near an integer, and the difference sits in a lattice factor or the intensity sum;
 * phi carry-over: rot_a/b/c differ at phi step 0 by a rotation (same length) of whole phi steps,
@@ -52,7 +57,7 @@ def diagnose(first, rows: Sequence, ref: ParsedTrace, cand: ParsedTrace, *, dtyp
     for r in rows:
         by_tap.setdefault(r.tap, []).append(r)
     geometry_first = first.tap in PIX0 + BEAM_CENTRE and first.index.source is None
-    for rule in (_pivot, _beam_centre, _sampling, _float32, _mosaic, _phi0, _constant):
+    for rule in (_pivot, _beam_centre, _sampling, _subpixel, _float32, _mosaic, _phi0, _constant):
         if rule is _sampling and geometry_first:
             continue
         hint = rule(first, by_tap, ref, cand, dtype, pixel_m, value_hint)
@@ -184,6 +189,48 @@ def _beam_centre(first, by_tap, ref, cand, dtype, pixel_m, vh) -> Hint | None:
     px = f" ({df / pixel_m:+.3g} px fast, {ds / pixel_m:+.3g} px slow)" if pixel_m else ""
     return Hint("beam_center", f"{first.tap} moves inside the detector plane by {df:+.6g} m fast, {ds:+.6g} m slow"
                 f"{px} while the axes agree: the beam centre (Fbeam/Sbeam from -Xbeam/-Ybeam) differs")
+
+
+def _subpixel(first, by_tap, ref, cand, dtype, pixel_m, vh) -> Hint | None:
+    spec = ref.cat.get(first.tap)
+    pixel_m = pixel_m or _num(ref.config.get("pixel_m")) or _num(cand.config.get("pixel_m"))
+    if (spec is None or not spec.position or first.tap in PIX0 + BEAM_CENTRE or len(first.ref) != 3
+            or not pixel_m or not _agree(by_tap, PIX0 + AXES)):
+        return None
+    f = _vec(ref, "fdet_vec", "fdet_after_twotheta", "DETECTOR_FAST_AXIS")
+    s = _vec(ref, "sdet_vec", "sdet_after_twotheta", "DETECTOR_SLOW_AXIS")
+    if f is None or s is None or len(f) != 3 or len(s) != 3:
+        return None
+    delta = [y - x for x, y in zip(first.ref, first.cand)]
+    df, ds = (sum(a * b for a, b in zip(delta, v)) / pixel_m for v in (f, s))      # in pixels
+    rest = math.sqrt(max(sum(x * x for x in delta) / pixel_m ** 2 - df * df - ds * ds, 0.0))
+    if rest > 1e-2 * max(abs(df), abs(ds)) or max(abs(df), abs(ds)) < 1e-3:
+        return None
+    moved = f"{first.tap} moves by {df:+.4g} px fast, {ds:+.4g} px slow (pixel {pixel_m * 1e3:g} mm)"
+    if _multiples(df, ds, 2) and max(abs(df), abs(ds)) <= 1.0 + 1e-2:
+        if vh.cls == "half_pixel":
+            return vh
+        return Hint("half_pixel", f"{moved}: half or whole pixels, pixel centre vs corner or a beam-centre "
+                    "offset (MOSFLM +0.5 px)")
+    os_ = ref.stats.oversample or _num(ref.config.get("oversample")) or cand.stats.oversample \
+        or _num(cand.config.get("oversample"))
+    if not os_ or int(os_) < 2 or not _multiples(df, ds, 2 * int(os_)):
+        return None
+    os_ = int(os_)
+    k = round(max(abs(df), abs(ds)) * 2 * os_)
+    what = ("half a sub-pixel: sub-pixel corners instead of centres" if k == 1 else
+            f"{k} half sub-pixels: another sub-pixel position or order")
+    return Hint("sampling", f"{moved} = {what} (oversample {os_}: sub-pixel {pixel_m * 1e3 / os_:g} mm; the C "
+                f"samples sub-pixel centres, (i + 0.5)/{os_} of the pixel, i = 0..{os_ - 1})")
+
+
+def _multiples(df: float, ds: float, per_pixel: int) -> bool:
+    """Both shifts (in pixels) are whole multiples of 1/per_pixel, within 2 % of that step."""
+    return all(abs(x * per_pixel - round(x * per_pixel)) <= 0.02 for x in (df, ds))
+
+
+def _num(v) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 else None
 
 
 def _float32(first, by_tap, ref, cand, dtype, pixel_m, vh) -> Hint | None:
