@@ -50,11 +50,7 @@ def diff_mutant(name, simcore_traces, tmp_path):
     return diff_traces(simcore_traces(exp), cand, dtype="float32", image=image, pixel=tuple(exp.pixel))
 
 
-PENDING = {"mosaic_numpy_rng": "mosaic hint only looks at domains > 0; a one-block trace has none"}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=PENDING[n]))
-                                  if n in PENDING else n for n in EXPECTED])
+@pytest.mark.parametrize("name", list(EXPECTED))
 def test_each_mutant_is_located_against_simcore(name, simcore_traces, tmp_path):
     exp = EXPECTED[name]
     result = diff_mutant(name, simcore_traces, tmp_path)
@@ -71,3 +67,13 @@ def test_subpixel_corners_is_half_a_subpixel(simcore_traces, tmp_path):
     assert result.first.tap == "pixel_pos_meters" and result.hint.cls == "sampling"
     assert "-0.25 px fast, -0.25 px slow" in result.hint.text and "half a sub-pixel" in result.hint.text
     assert "oversample 2" in result.hint.text
+
+
+def test_mosaic_numpy_rng_turns_domain_zero(simcore_traces, tmp_path):
+    """Mosaic matrices from numpy with domain 0 drawn too: the one printed block (domain 0) has
+    rot_a/b/c turned rigidly, not about the spindle, the static cell agreeing, mosaic on."""
+    result = diff_mutant("mosaic_numpy_rng", simcore_traces, tmp_path)
+    assert result.live and result.first.tap == "rot_a_angstroms" and result.first.index.mosaic == 0
+    assert result.hint.cls == "mosaic_rng"
+    assert "mosaic domain 0" in result.hint.text and "spread 1 deg, 3 domains" in result.hint.text
+    assert "U_0 = identity" in result.hint.text          # the reference's own a . a* says so
