@@ -15,6 +15,7 @@ import torch
 
 from simcore.kernel import geometry as G
 from simcore.kernel import terms as K
+from simcore.kernel.precision import geometry
 from simcore.kernel.structure import f_interpolated, interp_out_of_range
 from simcore.taps import tap, tap_chunk, tracing
 
@@ -51,8 +52,7 @@ def compute_chunk(inp, spix: torch.Tensor, fpix: torch.Tensor, state: RunState,
     index over (layer, sub_s, sub_f, source) of that evaluation.
     """
     tap_chunk(spix, fpix, inp.loop_sizes)
-    geo = G.pixel_geometry(inp, spix, fpix)
-    sc = G.scattering(inp, geo)
+    geo, sc = geometry(inp, spix, fpix)
     reached = sc["reached"]
     pol_full = G.polarization(inp, geo, sc) if (not inp.nopolar or inp.os_polar) else None
     if inp.os_polar:
@@ -83,7 +83,7 @@ def compute_chunk(inp, spix: torch.Tensor, fpix: torch.Tensor, state: RunState,
         S = S * geo["omega_c"]
     if tracing():
         _tap_final(inp, geo, sc, I, S, pol_full, polar_c)
-    return S.reshape(-1)
+    return S.reshape(-1).to(inp.dtype)   # a float64 running sum (-oversample_*) is stored as the C stores it
 
 
 def inner_pixels(inp) -> int:
@@ -123,11 +123,13 @@ def _accumulate(inp, geo, sc, pol_full, reached, sl, state, first_pass_k):
 
 
 def _terms(inp, ev, F):
-    """F_cell²·F_latt²: in float64 in the C's order ((F·F)·F_latt)·F_latt; in float32 in place
-    when nothing else reads F_latt afterwards (no trace, no skip mask)."""
+    """F_cell²·F_latt²: in float64 in the C's order ((F·F)·F_latt)·F_latt; in float32 with a
+    constant F as (F_latt·F_latt)·F², in place when nothing else reads F_latt afterwards."""
     Fl = ev["F_latt"]
-    if F is None and Fl.dtype == torch.float32 and ev["fcell_reached"] is None and not tracing():
-        return Fl.mul_(Fl).mul_(inp.ftable.default_F * inp.ftable.default_F)
+    if F is None and Fl.dtype == torch.float32:  # (F_latt·F_latt)·F², traced or not (closure is exact)
+        if ev["fcell_reached"] is None and not tracing():
+            return Fl.mul_(Fl).mul_(inp.ftable.default_F * inp.ftable.default_F)
+        return (Fl * Fl) * (inp.ftable.default_F * inp.ftable.default_F)
     if F is None:  # no structure-factor table: F_cell is the constant default_F
         return (inp.ftable.default_F * inp.ftable.default_F * Fl) * Fl
     return (F * F * Fl) * Fl
@@ -141,9 +143,10 @@ def _omega_sum(inp, geo) -> float:
 
 
 def _evaluations(inp, q, reached, first_pass_k, *, skip_mask: bool):
-    ev = _inner(inp, inp.abc_steady, q, skip_mask)
+    rot = inp.hi if inp.hi is not None else inp  # float64 h for a float32 run that needs it (precision.py)
+    ev = _inner(inp, rot.abc_steady, q, skip_mask)
     if first_pass_k is not None and inp.rot_differs:
-        first = _inner(inp, inp.abc_first, q, skip_mask)
+        first = _inner(inp, rot.abc_first, q, skip_mask)
         serial = torch.arange(reached[..., :1].numel(), device=inp.device)
         use_first = (serial == first_pass_k).reshape(reached.shape[:4] + (1, 1, 1))
         ev = K.blend(first, ev, use_first)
@@ -159,7 +162,7 @@ def _evaluations(inp, q, reached, first_pass_k, *, skip_mask: bool):
 
 
 def _inner(inp, abc, q, skip_mask):
-    mi = K.miller(abc, q, rounded=K.needs_rounded(inp))
+    mi = K.miller(abc, q, rounded=K.needs_rounded(inp), compute_dtype=inp.dtype)
     ev = K.lattice_and_structure(inp, mi, skip_mask=skip_mask)
     ev.update({"hkl": mi["hkl"], "hkl0": mi["hkl0"]})
     if tracing():
@@ -195,9 +198,12 @@ def _choose_fcell(inp, ev, reached, state: RunState):
 
 
 def _running_sum_with_factors(inp, term, keep, geo, pol_full):
-    """The C's ``I += term; I *= cap; I *= polar; I *= Ω`` for -oversample_* flags, in order."""
+    """The C's ``I += term; I *= cap; I *= polar; I *= Ω`` for -oversample_* flags, in order.
+    The running product is kept in float64 (the C's double ``I``): in float32 it overflows when
+    Ω > 1 (-point_pixel) multiplies it once per term."""
     shape = term.shape
     n_pix = shape[-1]
+    term = term.to(torch.float64)
     factors = []
     if inp.os_thick:
         factors.append(geo["cap"].expand(shape))
@@ -207,8 +213,8 @@ def _running_sum_with_factors(inp, term, keep, geo, pol_full):
         factors.append(geo["omega"].expand(shape))
     flat_t = term.reshape(-1, n_pix)
     flat_k = keep.expand(shape).reshape(-1, n_pix)
-    flat_f = [f.reshape(-1, n_pix) for f in factors]
-    I = torch.full((n_pix,), inp.I_bg, dtype=inp.dtype, device=inp.device)
+    flat_f = [f.to(torch.float64).reshape(-1, n_pix) for f in factors]
+    I = torch.full((n_pix,), inp.I_bg, dtype=torch.float64, device=inp.device)
     for j in range(flat_t.shape[0]):
         nxt = I + flat_t[j]
         for f in flat_f:
