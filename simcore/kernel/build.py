@@ -47,7 +47,7 @@ def _inputs(setup, dtype: torch.dtype, device: torch.device) -> EngineInputs:
         dtype=dtype, device=device,
         pix0=c(det.pix0_m), fdet=c(det.fdet), sdet=c(det.sdet), odet=c(det.odet), beam=c(det.beam),
         pixel_m=det.pixel_m, anchor_f=anchor_f, anchor_s=anchor_s, anchor=c(anchor),
-        anchor_par=c(anchor_par), anchor_perp=c(anchor_perp),
+        anchor_par=c(anchor_par), anchor_perp=None if anchor_perp is None else c(anchor_perp),
         oversample=setup.oversample, thicksteps=sm.thicksteps, thickstep_m=sm.thickstep_m,
         thick_m=sm.thick_m, mu_m_inv=sm.mu_m_inv, close_distance_m=c(det.close_distance_m),
         distance_m=c(det.distance_m), curved=det.curved, point_pixel=det.point_pixel,

@@ -15,7 +15,7 @@ import torch
 
 from simcore.kernel import geometry as G
 from simcore.kernel import terms as K
-from simcore.kernel.precision import geometry
+from simcore.kernel.precision import pixel_terms
 from simcore.kernel.structure import f_interpolated, interp_out_of_range
 from simcore.taps import tap, tap_chunk, tracing
 
@@ -52,9 +52,8 @@ def compute_chunk(inp, spix: torch.Tensor, fpix: torch.Tensor, state: RunState,
     index over (layer, sub_s, sub_f, source) of that evaluation.
     """
     tap_chunk(spix, fpix, inp.loop_sizes)
-    geo, sc = geometry(inp, spix, fpix)
+    geo, sc, pol_full = pixel_terms(inp, spix, fpix)
     reached = sc["reached"]
-    pol_full = G.polarization(inp, geo, sc) if (not inp.nopolar or inp.os_polar) else None
     if inp.os_polar:
         polar_c = pol_full
     elif inp.nopolar:
@@ -117,8 +116,11 @@ def _accumulate(inp, geo, sc, pol_full, reached, sl, state, first_pass_k):
         geo_sl = {"cap": _p(geo["cap"], sl), "omega": _p(geo["omega"], sl)}
         return _running_sum_with_factors(inp, term, keep, geo_sl, _p(pol_full, sl))
     if inp.dmin_m > 0.0:
-        term = term * reached.to(term.dtype)  # a dmin-cut source adds nothing
-    I = inp.I_bg + tree_sum(term.reshape(-1, term.shape[-1]))
+        term = torch.where(reached, term, 0.0)  # a dmin-cut source adds nothing (a NaN term of a λ = 0 source too)
+    I = tree_sum(term.reshape(-1, term.shape[-1]))
+    if inp.hi is not None:  # float32 terms, float64 pixel: a large background keeps its last bits
+        I = I.to(torch.float64)
+    I = inp.I_bg + I
     return I.reshape((1,) * 6 + (-1,))
 
 

@@ -34,9 +34,18 @@ def _rotate_axis_t(v, axis, phi):
 
 
 def _axpy(x, coef, acc):
-    """acc + x·coef, skipping an exactly-zero coefficient (bit-identical: y + 0.0 == y)."""
-    if val(coef) == 0.0:
+    """acc + x·coef, skipping an exactly-zero coefficient and the multiply by ±1 (bit-identical:
+    y + 0.0 == y, x·1 == x); a coefficient that carries a gradient is always multiplied."""
+    if isinstance(coef, torch.Tensor) and coef.requires_grad:
+        term = x * coef
+        return term if acc is None else term + acc
+    c = val(coef)
+    if c == 0.0:
         return acc if acc is not None else torch.zeros_like(x)
+    if c == 1.0:
+        return x if acc is None else x + acc
+    if c == -1.0:
+        return -x if acc is None else acc - x
     term = x * coef
     return term if acc is None else term + acc
 
@@ -49,7 +58,7 @@ def beam_anchor(pix0, fdet, sdet, beam, sub_m: float):
     cancelling terms of ``Fdet·f + pix0`` never meet in float32, the part of P across the beam
     is ``A⊥ + u⊥`` (A⊥ ≈ 0: no cancellation at low angle whatever the detector rotation), and
     pixels placed symmetrically about the beam get symmetric coordinates (exact ties stay ties).
-    Returns ((B_f, φ_f), (B_s, φ_s), A, A·b, A⊥), the vectors as float64 tensors."""
+    Returns ((B_f, φ_f), (B_s, φ_s), A, A·b, A⊥ or None when negligible), float64 tensors."""
     F_A = S_A = None
     m = torch.stack([fdet, sdet, -beam], dim=1).detach()
     det = float(torch.linalg.det(m))
@@ -60,6 +69,8 @@ def beam_anchor(pix0, fdet, sdet, beam, sub_m: float):
     anchor = pix0 + F_A * fdet + S_A * sdet
     a_par = anchor @ beam
     a_perp = anchor - a_par * beam
+    if val(a_perp.detach().abs().max()) <= 1e-9 * sub_m and not a_perp.requires_grad:
+        a_perp = None  # on the beam to far below float32's resolution of the offsets
     out = []
     for c0 in (F_A, S_A):
         b = math.floor(c0 / sub_m)
@@ -99,7 +110,9 @@ def pixel_geometry(inp, spix: torch.Tensor, fpix: torch.Tensor) -> dict:
     if not f64 and not inp.curved:  # u = pos so far: P·b = A·b + u·b, P⊥ = A⊥ + (u − (u·b)b)
         ub = _dot(pos, b)
         pb = ub + inp.anchor_par
-        perp = [_axpy(ub, -b[k], pos[k]) + inp.anchor_perp[k] for k in range(3)]
+        perp = [_axpy(ub, -b[k], pos[k]) for k in range(3)]
+        if inp.anchor_perp is not None:  # the foot-point fallback: the anchor is off the beam
+            perp = [perp[k] + inp.anchor_perp[k] for k in range(3)]
     pos = [pos[k] + (inp.pix0[k] if f64 else inp.anchor[k]) for k in range(3)]
     if inp.curved:
         start = [inp.distance_m * inp.beam[k] for k in range(3)]
@@ -208,11 +221,18 @@ def _kahn_frames(inp):
     p = inp.polar_vector
     B = torch.stack([p[1] * inc[:, 2] - p[2] * inc[:, 1], p[2] * inc[:, 0] - p[0] * inc[:, 2],
                      p[0] * inc[:, 1] - p[1] * inc[:, 0]], dim=1)
-    B = B / torch.sqrt((B * B).sum(dim=1, keepdim=True))
+    B = _unitize_rows(B)
     E = torch.stack([inc[:, 1] * B[:, 2] - inc[:, 2] * B[:, 1], inc[:, 2] * B[:, 0] - inc[:, 0] * B[:, 2],
                      inc[:, 0] * B[:, 1] - inc[:, 1] * B[:, 0]], dim=1)
-    E = E / torch.sqrt((E * E).sum(dim=1, keepdim=True))
+    E = _unitize_rows(E)
     return [at(B[:, k], SOURCE) for k in range(3)], [at(E[:, k], SOURCE) for k in range(3)]
+
+
+def _unitize_rows(v: torch.Tensor) -> torch.Tensor:
+    """Rows of ``v`` made unit; a zero row stays zero, as the C's unitize() leaves it (a source
+    line of zeros, e.g. a comment in -sourcefile, has no direction)."""
+    mag = torch.sqrt((v * v).sum(dim=1, keepdim=True))
+    return torch.where(mag == 0.0, torch.zeros_like(v), v / torch.where(mag == 0.0, torch.ones_like(mag), mag))
 
 
 def first_reached_index(reached: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -23,7 +23,7 @@ class EngineInputs:
     anchor_s: tuple
     anchor: torch.Tensor            # (3,) where the beam meets the detector plane (or the foot point)
     anchor_par: torch.Tensor        # anchor·b
-    anchor_perp: torch.Tensor       # (3,) anchor − (anchor·b)b, ≈ 0
+    anchor_perp: torch.Tensor | None  # (3,) anchor − (anchor·b)b; None when negligible
     oversample: int
     thicksteps: int
     thickstep_m: float

@@ -2,8 +2,8 @@
 
 SQUARE uses ``sincg(π·h, N) = sin(N·π·h)/sin(π·h)`` on the full h (not h − h0), N at π·h == 0.
 
-- float64: exactly the C expression. 0/0 occurs only at π·h == 0, so ``nan_to_num(…, nan=N)``
-  reproduces the C's ``x == 0`` test without a (slow) ``where``.
+- float64: exactly the C expression. For finite h, 0/0 occurs only at π·h == 0, so
+  ``nan_to_num(…, nan=N)`` reproduces the C's ``x == 0`` test without a (slow) ``where``.
 - float32: π·h at |h| ≈ 30–100 has an absolute rounding error comparable to sin(π·h) near a Bragg
   peak, which wrecks the ratio (the peer's 8.5× low peaks). So the argument is reduced first,
   n = round(h), d = h − n (exact), and for integer N
@@ -31,7 +31,9 @@ def sincg(h: torch.Tensor, N) -> torch.Tensor:
     """sin(N·π·h)/sin(π·h), N where π·h == 0 (as the C)."""
     if h.dtype == torch.float64:
         x = math.pi * h
-        return torch.nan_to_num(torch.sin(x * N) / torch.sin(x), nan=val(N), posinf=math.inf, neginf=-math.inf)
+        # + (x − x): NaN where h is not finite (a λ = 0 source), which nan_to_num would turn into N
+        return torch.nan_to_num(torch.sin(x * N) / torch.sin(x), nan=val(N), posinf=math.inf,
+                                neginf=-math.inf) + (x - x)
     return _sincg_reduced(h, N)
 
 
@@ -75,7 +77,7 @@ def _sincg_nd(n, d: torch.Tensor, N, n_int: int) -> torch.Tensor:
     """(−1)^(n(N−1))·sin(Nπd)/sin(πd); ``d`` is consumed, ``n`` only read (None: odd N)."""
     if (isinstance(N, torch.Tensor) and N.requires_grad) or n_int > CHEBYSHEV_MAX_N or n_int != val(N):
         num = torch.sin((math.pi * _as_n(N, d)) * d)
-        ratio = torch.nan_to_num(num / torch.sin(math.pi * d), nan=val(N))
+        ratio = torch.nan_to_num(num / torch.sin(math.pi * d), nan=val(N)) + (d - d)   # NaN h stays NaN
     else:
         ratio = _chebyshev_u(torch.cos(d.mul_(math.pi), out=d), n_int)
     if n is not None:

@@ -75,30 +75,21 @@ def needs_float64_h(setup, ftable_grid: bool) -> bool:
     """Whether a float32 run computes q and h in float64 (module docstring)."""
     if ftable_grid:  # nearest-neighbour jumps, and the interpolation switch-off is a rounding test too
         return True
+    if setup.I_bg != 0.0:  # -water: Bragg spots are a small modulation on a large background, which
+        return True        # float32 pixel factors (Ω, polarization) would blur by a few ulps
     if setup.cargs.xtal_shape in ("tophat", "round"):  # a jump; the C's sinc3 cancels near 0 (lattice.sinc3)
         return True
     return h_metric(setup) > FAST_METRIC_MAX
 
 
-def geometry(inp, spix: torch.Tensor, fpix: torch.Tensor) -> tuple[dict, dict]:
-    """pixel_geometry and scattering in the run's dtype, or from the float64 twin (``inp.hi``)."""
-    from simcore.kernel.geometry import pixel_geometry, scattering
+def pixel_terms(inp, spix: torch.Tensor, fpix: torch.Tensor) -> tuple[dict, dict, torch.Tensor | None]:
+    """(pixel_geometry, scattering, polarization or None) for a chunk of pixels. A float32 run
+    with a float64 twin (``inp.hi``) takes all three from the twin: the per-pixel factors (Ω,
+    polarization, capture) and q stay float64, only the phi × mosaic evaluation is float32."""
+    from simcore.kernel.geometry import pixel_geometry, polarization, scattering
 
     src = inp.hi if inp.hi is not None else inp
     geo = pixel_geometry(src, spix, fpix)
     sc = scattering(src, geo)
-    return (geo, sc) if inp.hi is None else to_compute(geo, sc, inp.dtype)
-
-
-def to_compute(geo: dict, sc: dict, dtype: torch.dtype) -> tuple[dict, dict]:
-    """float64 geometry → the float32 run's dicts, keeping q (for h) in float64."""
-    def cast(x):
-        if isinstance(x, torch.Tensor) and x.is_floating_point():
-            return x.to(dtype)
-        if isinstance(x, list):
-            return [cast(v) for v in x]
-        return x
-
-    geo32 = {k: cast(v) for k, v in geo.items()}
-    sc32 = {"inc": cast(sc["inc"]), "q": sc["q"], "reached": sc["reached"]}
-    return geo32, sc32
+    pol = polarization(src, geo, sc) if (not inp.nopolar or inp.os_polar) else None
+    return geo, sc, pol

@@ -15,7 +15,7 @@ from simcore import malloc_tune
 from simcore.argv.parse import CArgs, parse_argv
 from simcore.kernel.engine import RunState, compute_chunk
 from simcore.kernel.build import make_engine_inputs
-from simcore.kernel.precision import geometry
+from simcore.kernel.precision import pixel_terms
 from simcore.setup.sequence import Setup, build_setup
 from simcore.taps import tap
 
@@ -116,7 +116,7 @@ def _find_first_pass(inp, setup, budget):
     cut by dmin, and the serial index over (layer, sub_s, sub_f, source) of that evaluation."""
     for spix, fpix in _chunk_pixels(setup, inp, budget):
         sp, fp = spix.to(inp.device), fpix.to(inp.device)
-        reached = geometry(inp, sp, fp)[1]["reached"]
+        reached = pixel_terms(inp, sp, fp)[1]["reached"]
         flat = reached.expand(reached.shape[:4] + (1, 1, reached.shape[-1])).reshape(-1, reached.shape[-1])
         any_px = flat.any(dim=0)
         if bool(any_px.any()):
