@@ -44,6 +44,14 @@ def tree_sum(x: torch.Tensor) -> torch.Tensor:
     return x[0]
 
 
+def serial_sum(x: torch.Tensor, start: float) -> torch.Tensor:
+    """((start + x[0]) + x[1]) + … over dim 0, the C's accumulation order (torch.cumsum scans
+    dim 0 serially on CPU; a pairwise sum differs in the last bit of a double now and then)."""
+    if start != 0.0:  # 0.0 + x[0] == x[0]
+        x = torch.cat([x[:1] + start, x[1:]])
+    return torch.cumsum(x, dim=0)[-1]
+
+
 def compute_chunk(inp, spix: torch.Tensor, fpix: torch.Tensor, state: RunState,
                   first_pass_k: int | None = None) -> torch.Tensor:
     """Float image values (compute dtype, before the float32 store) for pixels (spix, fpix).
@@ -117,10 +125,14 @@ def _accumulate(inp, geo, sc, pol_full, reached, sl, state, first_pass_k):
         return _running_sum_with_factors(inp, term, keep, geo_sl, _p(pol_full, sl))
     if inp.dmin_m > 0.0:
         term = torch.where(reached, term, 0.0)  # a dmin-cut source adds nothing (a NaN term of a λ = 0 source too)
-    I = tree_sum(term.reshape(-1, term.shape[-1]))
-    if inp.hi is not None:  # float32 terms, float64 pixel: a large background keeps its last bits
-        I = I.to(torch.float64)
-    I = inp.I_bg + I
+    flat = term.reshape(-1, term.shape[-1])
+    if flat.dtype == torch.float64:  # the C's serial I += term from I = I_bg, bit for bit
+        I = serial_sum(flat, inp.I_bg)
+    else:
+        I = tree_sum(flat)
+        if inp.hi is not None:  # float32 terms, float64 pixel: a large background keeps its last bits
+            I = I.to(torch.float64)
+        I = inp.I_bg + I
     return I.reshape((1,) * 6 + (-1,))
 
 

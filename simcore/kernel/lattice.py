@@ -18,6 +18,7 @@ import math
 
 import torch
 
+from simcore.kernel.geometry import ieee_sqrt
 from simcore.vec import val
 
 CHEBYSHEV_MAX_N = 8  # |error|/N ≈ 1.5e-8·N² (measured: 1.1e-6 at N = 8, 3.7e-6 at 16; sines: 2e-7)
@@ -168,7 +169,7 @@ def f_latt(shape: str, h, k, l, h0, k0, l0, *, Na, Nb, Nc, fudge, a_star, b_star
     dh, dk, dl = frac if frac is not None else (h - h0, k - k0, l - l0)
     if shape == "round":
         hrad_sqr = dh * dh * Na * Na + dk * dk * Nb * Nb + dl * dl * Nc * Nc
-        F = Na * Nb * Nc * 0.723601254558268 * sinc3(math.pi * torch.sqrt(hrad_sqr * fudge))
+        F = Na * Nb * Nc * 0.723601254558268 * sinc3(math.pi * ieee_sqrt(hrad_sqr * fudge))
         return F, None, None, None
     rad_star_sqr = _rad_star_sqr(dh, dk, dl, Na, Nb, Nc, a_star, b_star, c_star)
     if shape == "gauss":

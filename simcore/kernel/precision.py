@@ -52,8 +52,8 @@ def q_max_A_inv(setup) -> float:
     cos = d @ inc.T                                  # (corners, sources)
     if bool((cos <= 0.0).any()) or not bool(torch.isfinite(cos).all()):
         return bound
-    q = torch.sqrt(torch.clamp(2.0 - 2.0 * cos, min=0.0)) / lam.abs()
-    return float(q.max()) * 1e-10
+    q = torch.linalg.vector_norm(d[:, None, :] - inc[None, :, :], dim=2) / lam.abs()
+    return float(q.max()) * 1e-10 * (1.0 + 1e-9)
 
 
 def h_metric(setup) -> float:
