@@ -81,6 +81,7 @@ def test_sourcefile_comment_line_without_dmin_is_nan_as_in_c():
     ("c_f32_round_direct_beam", True),      # round shape
     ("c_f32_water_background", True),       # large background
     ("c_f32_thin_detector_layers", False),  # expm1 in the capture fraction alone (metric 17)
+    ("c_f32_large_n_sidelobes", True),      # N ≈ 2060
 ])
 def test_each_case_takes_the_float32_path_it_pins(name, float64_h):
     setup = _setup(TESTS / "c_cases" / name)

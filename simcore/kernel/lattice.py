@@ -53,13 +53,15 @@ def _sincg_odd_dirichlet(h: torch.Tensor, N: int) -> torch.Tensor:
     return out
 
 
-def sincg_split(n: torch.Tensor, d: torch.Tensor, N) -> torch.Tensor:
+def sincg_split(n: torch.Tensor, d: torch.Tensor, N, d64: torch.Tensor | None = None) -> torch.Tensor:
     """sincg at h = n + d given the integer n and the (precise) fraction d, |d| ≤ ½ (float32;
-    ``d`` is consumed)."""
+    ``d`` is consumed). ``d64``, the same fraction in float64, lets the sine path take N·d
+    modulo 2 in float64: float32 N·d carries an error ε·N·|d| half-turns, which in the sidelobes
+    of a large N (thousands of cells from -samplesize) is a large relative error of F_latt."""
     n_int = int(round(val(N)))
     if n_int in _DIRICHLET and n_int == val(N) and not (isinstance(N, torch.Tensor) and N.requires_grad):
         return _sincg_odd_dirichlet(d, n_int)
-    return _sincg_nd(n if n_int % 2 == 0 else None, d, N, n_int)   # d is consumed
+    return _sincg_nd(n if n_int % 2 == 0 else None, d, N, n_int, d64)   # d is consumed
 
 
 def _sincg_reduced(h: torch.Tensor, N) -> torch.Tensor:
@@ -74,10 +76,14 @@ def _sincg_reduced(h: torch.Tensor, N) -> torch.Tensor:
     return _sincg_nd(n, d, N, n_int)
 
 
-def _sincg_nd(n, d: torch.Tensor, N, n_int: int) -> torch.Tensor:
+def _sincg_nd(n, d: torch.Tensor, N, n_int: int, d64: torch.Tensor | None = None) -> torch.Tensor:
     """(−1)^(n(N−1))·sin(Nπd)/sin(πd); ``d`` is consumed, ``n`` only read (None: odd N)."""
     if (isinstance(N, torch.Tensor) and N.requires_grad) or n_int > CHEBYSHEV_MAX_N or n_int != val(N):
-        num = torch.sin((math.pi * _as_n(N, d)) * d)
+        if d64 is not None and not (isinstance(N, torch.Tensor) and N.requires_grad):
+            u = d64 * val(N)                                    # sin(πNd) = sin(π·(Nd mod 2))
+            num = torch.sin(math.pi * (u - 2.0 * torch.round(0.5 * u)).to(d.dtype))
+        else:
+            num = torch.sin((math.pi * _as_n(N, d)) * d)
         ratio = torch.nan_to_num(num / torch.sin(math.pi * d), nan=val(N)) + (d - d)   # NaN h stays NaN
     else:
         ratio = _chebyshev_u(torch.cos(d.mul_(math.pi), out=d), n_int)
@@ -140,14 +146,15 @@ def sinc3(x: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def f_latt(shape: str, h, k, l, h0, k0, l0, *, Na, Nb, Nc, fudge, a_star, b_star, c_star, frac=None):
+def f_latt(shape: str, h, k, l, h0, k0, l0, *, Na, Nb, Nc, fudge, a_star, b_star, c_star, frac=None, frac64=None):
     """(F_latt, F_latt_a, F_latt_b, F_latt_c) for one crystal shape; the per-axis factors are
     only meaningful for SQUARE (None otherwise). h0/k0/l0 are unused by SQUARE (may be None)
-    unless ``frac`` (h − h0, k − k0, l − l0 taken in float64; precision.py) is given."""
+    unless ``frac`` (h − h0, k − k0, l − l0 taken in float64; precision.py) is given, with
+    ``frac64`` the same in float64."""
     if shape == "square":
         if frac is not None:
-            fa, fb, fc = (sincg_split(n, d, N) if val(N) > 1 else None
-                          for n, d, N in zip((h0, k0, l0), frac, (Na, Nb, Nc)))
+            fa, fb, fc = (sincg_split(n, d, N, d64) if val(N) > 1 else None
+                          for n, d, N, d64 in zip((h0, k0, l0), frac, (Na, Nb, Nc), frac64 or (None,) * 3))
         else:
             fa = sincg(h, Na) if val(Na) > 1 else None
             fb = sincg(k, Nb) if val(Nb) > 1 else None

@@ -25,14 +25,18 @@ def miller(abc: list, q: list, *, rounded: bool = True, compute_dtype: torch.dty
     ``abc`` from :func:`abc_components` (computed once per run).
 
     float64 ``q`` and ``abc`` with a float32 ``compute_dtype`` (precision.py): h and h0 are the C's,
-    handed on in float32 with ``frac`` = h − h0 taken in float64 (exact to float32 rounding)."""
+    handed on in float32 with ``frac`` = h − h0 taken in float64 (exact to float32 rounding), and
+    that fraction in float64 as ``frac64`` (the lattice factor reduces N·frac with it)."""
     if q[0].dtype == torch.float64 and compute_dtype not in (None, torch.float64):
-        out = []
+        out = {"hkl": [], "hkl0": [], "frac": [], "frac64": [], "abc": abc}
         for v in abc:
             h = torch.mul(v[0], q[0]).add_(v[1] * q[1]).add_(v[2] * q[2])   # the C's order
             h0 = torch.ceil(h - 0.5)
-            out.append((h.to(compute_dtype), h0.to(compute_dtype), h.sub_(h0).to(compute_dtype)))
-        return {"hkl": [x[0] for x in out], "hkl0": [x[1] for x in out], "frac": [x[2] for x in out], "abc": abc}
+            out["hkl"].append(h.to(compute_dtype))
+            out["hkl0"].append(h0.to(compute_dtype))
+            out["frac64"].append(h.sub_(h0))
+            out["frac"].append(out["frac64"][-1].to(compute_dtype))
+        return out
     if q[0].dtype == torch.float64:  # the C's order, bit for bit
         hkl = [v[0] * q[0] + v[1] * q[1] + v[2] * q[2] for v in abc]
     else:  # float32: one allocation and two fused multiply-adds per index
@@ -61,7 +65,7 @@ def lattice_and_structure(inp, mi: dict, *, skip_mask: bool) -> dict:
     (h, k, l), (h0, k0, l0) = mi["hkl"], mi["hkl0"]
     F_latt, fa, fb, fc = f_latt(inp.shape, h, k, l, h0, k0, l0, Na=inp.Na, Nb=inp.Nb, Nc=inp.Nc,
                                 fudge=inp.fudge, a_star=inp.a_star, b_star=inp.b_star, c_star=inp.c_star,
-                                frac=mi.get("frac"))
+                                frac=mi.get("frac"), frac64=mi.get("frac64"))
     out = {"F_latt": F_latt, "F_latt_a": fa, "F_latt_b": fb, "F_latt_c": fc, "fcell_reached": None}
     if skip_mask:
         if inp.water_m != 0.0:
