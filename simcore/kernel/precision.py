@@ -11,11 +11,15 @@ Rounding-discontinuous runs go the same way whatever their size: a structure-fac
 nearest-neighbour F jumps where h crosses a half-integer; the interpolation switch-off tests
 the fractional h) and the tophat shape (F_latt jumps at the sphere's edge) flip a whole term
 when h is off by one float32 ulp. The round shape too: near h = h0 the C's double sinc3 cancels
-(exactly 0 at the direct beam), which only the C's own h reproduces.
+(exactly 0 at the direct beam), which only the C's own h reproduces. And a -water run: its Bragg
+spots can be a 1e-5 modulation of the background, so Ω, polarization and the pixel sum must be
+good to ~1 float32 ulp; the float64 twin supplies them (``pixel_terms``).
 
-Measured (campaign of random C configurations, float32 max relative error over pixels > 1 % of
-the maximum, square shape): metric 30–60 → ≤ 1.3e-4, 80–100 → ≤ 3.5e-4, 250 → 1.5e-3,
-1000 → ~1e-3 typical, 10000 → 1.8e-2. The spec case (-N 5 -cell 100, λ 6.2 Å, 1024² at 100 mm) has metric 50.
+Measured (random campaign of C configurations, float32 max relative error over pixels > 1 % of
+the maximum, before these paths existed): metric 30–60 → ≤ 1.3e-4, 80–100 → ≤ 3.5e-4, 250 →
+1.5e-3, 1000 → ~1e-3 typical, 10000 → 1.8e-2. With them: ≤ 2.2e-4 on 1967 judged configurations.
+The spec case (-N 5 -cell 100, λ 6.2 Å, 1024² at 100 mm) has metric 50 and keeps the fast path;
+perf-hires-4096 (metric 281) pays ~20 % CPU for it (max error 6.7e-4 → 2.6e-6).
 """
 from __future__ import annotations
 

@@ -85,7 +85,8 @@ def _chunk_pixels(setup: Setup, inp, budget: float):
     # memory per pixel of a chunk: the geometry tensors (the phi × mosaic work is sliced to a fixed
     # cache-sized block, engine.CACHE_ELEMENTS, whatever the chunk)
     per_geometry = inp.thicksteps * inp.oversample * inp.oversample * inp.incident.shape[0]
-    per_pixel = per_geometry * BYTES_PER_ELEMENT_LIVE * (inp.dtype.itemsize // 4)
+    geometry_dtype = inp.hi.dtype if inp.hi is not None else inp.dtype   # float64 geometry (precision.py)
+    per_pixel = per_geometry * BYTES_PER_ELEMENT_LIVE * (geometry_dtype.itemsize // 4)
     max_pixels = int(max(1, min(budget // max(per_pixel, 1), GEOMETRY_ELEMENTS // per_geometry, 1 << 21)))
     width = x1 - x0 + 1
     rows_per_chunk = max(1, max_pixels // width)
