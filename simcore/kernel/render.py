@@ -15,7 +15,7 @@ from simcore import malloc_tune
 from simcore.argv.parse import CArgs, parse_argv
 from simcore.kernel.engine import RunState, compute_chunk
 from simcore.kernel.build import make_engine_inputs
-from simcore.kernel.geometry import pixel_geometry, scattering
+from simcore.kernel.precision import pixel_terms
 from simcore.setup.sequence import Setup, build_setup
 from simcore.taps import tap
 
@@ -93,7 +93,8 @@ def _chunk_pixels(setup: Setup, inp, budget: float):
     # memory per pixel of a chunk: the geometry tensors (the phi × mosaic work is sliced to a fixed
     # cache-sized block, engine.CACHE_ELEMENTS, whatever the chunk)
     per_geometry = inp.thicksteps * inp.oversample * inp.oversample * inp.incident.shape[0]
-    per_pixel = per_geometry * BYTES_PER_ELEMENT_LIVE * (inp.dtype.itemsize // 4)
+    geometry_dtype = inp.hi.dtype if inp.hi is not None else inp.dtype   # float64 geometry (precision.py)
+    per_pixel = per_geometry * BYTES_PER_ELEMENT_LIVE * (geometry_dtype.itemsize // 4)
     max_pixels = int(max(1, min(budget // max(per_pixel, 1), GEOMETRY_ELEMENTS // per_geometry, 1 << 21)))
     width = x1 - x0 + 1
     rows_per_chunk = max(1, max_pixels // width)
@@ -124,7 +125,7 @@ def _find_first_pass(inp, setup, budget):
     cut by dmin, and the serial index over (layer, sub_s, sub_f, source) of that evaluation."""
     for spix, fpix in _chunk_pixels(setup, inp, budget):
         sp, fp = spix.to(inp.device), fpix.to(inp.device)
-        reached = scattering(inp, pixel_geometry(inp, sp, fp))["reached"]
+        reached = pixel_terms(inp, sp, fp)[1]["reached"]
         flat = reached.expand(reached.shape[:4] + (1, 1, reached.shape[-1])).reshape(-1, reached.shape[-1])
         any_px = flat.any(dim=0)
         if bool(any_px.any()):
