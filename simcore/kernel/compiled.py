@@ -19,7 +19,7 @@ _cache: dict = {}
 def usable(inp, *, first_pass: bool, interp_on: bool) -> bool:
     from simcore.taps import tracing
 
-    return (inp.compile and inp.hi is None and inp.shape == "square" and inp.ftable.grid is None and not first_pass
+    return (inp.compile and not torch.is_grad_enabled() and inp.hi is None and inp.shape == "square" and inp.ftable.grid is None and not first_pass
             and not interp_on and inp.dmin_m == 0.0 and not (inp.os_thick or inp.os_polar or inp.os_omega)
             and not tracing() and not any(isinstance(n, torch.Tensor) for n in (inp.Na, inp.Nb, inp.Nc)))
 

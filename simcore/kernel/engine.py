@@ -141,7 +141,7 @@ def _terms(inp, ev, F):
     constant F as (F_latt·F_latt)·F², in place when nothing else reads F_latt afterwards."""
     Fl = ev["F_latt"]
     if F is None and Fl.dtype == torch.float32:  # (F_latt·F_latt)·F², traced or not (closure is exact)
-        if ev["fcell_reached"] is None and not tracing():
+        if ev["fcell_reached"] is None and not tracing() and not Fl.requires_grad:
             return Fl.mul_(Fl).mul_(inp.ftable.default_F * inp.ftable.default_F)
         return (Fl * Fl) * (inp.ftable.default_F * inp.ftable.default_F)
     if F is None:  # no structure-factor table: F_cell is the constant default_F

@@ -11,6 +11,10 @@ SQUARE uses ``sincg(π·h, N) = sin(N·π·h)/sin(π·h)`` on the full h (not h 
   (Chebyshev polynomial of the second kind). For N ≤ CHEBYSHEV_MAX_N the recurrence
   U_{k+1} = 2c·U_k − U_{k−1} needs one cos instead of two sines and a division; above it the
   sine ratio is used (the recurrence's rounding grows like N²·ε).
+
+Gradients: every sincg goes through sincg_grad.Sincg when h or N carries one (its backward uses the
+reduced argument; the forward is the no-grad code above, so a gradient run's image is the plain
+run's); the in-place fast paths run only without a graph.
 """
 from __future__ import annotations
 
@@ -19,23 +23,30 @@ import math
 import torch
 
 from simcore.kernel.geometry import ieee_sqrt
+from simcore.kernel.sincg_grad import grad_needed, sincg_with_grad
 from simcore.vec import val
 
 CHEBYSHEV_MAX_N = 8  # |error|/N ≈ 1.5e-8·N² (measured: 1.1e-6 at N = 8, 3.7e-6 at 16; sines: 2e-7)
 
 
-def _as_n(N, like: torch.Tensor):
-    return N if isinstance(N, torch.Tensor) else float(N)
-
-
 def sincg(h: torch.Tensor, N) -> torch.Tensor:
-    """sin(N·π·h)/sin(π·h), N where π·h == 0 (as the C)."""
+    """sin(N·π·h)/sin(π·h), N where π·h == 0 (as the C); the gradient by sincg_grad.py."""
     if h.dtype == torch.float64:
-        x = math.pi * h
-        # + (x − x): NaN where h is not finite (a λ = 0 source), which nan_to_num would turn into N
-        return torch.nan_to_num(torch.sin(x * N) / torch.sin(x), nan=val(N), posinf=math.inf,
-                                neginf=-math.inf) + (x - x)
+        return sincg_with_grad(h, N, None, _sincg_f64)
     return _sincg_reduced(h, N)
+
+
+def _sincg_f64(h: torch.Tensor, N: float) -> torch.Tensor:
+    """The C expression for integer N. A non-integer N (only through ``params``: simcore's finite
+    difference of N) gets the reduced continuation (−1)^(n(round N − 1))·sin(Nπd)/sin(πd), the
+    function sincg_grad.py differentiates, instead of the unreduced one, whose N-derivative has a
+    spurious πn·cos/sin term at every peak."""
+    if N != round(N):
+        n = torch.round(h)
+        return _sincg_nd(n if int(round(N)) % 2 == 0 else None, h - n, N, int(round(N)))
+    x = math.pi * h
+    # + (x − x): NaN where h is not finite (a λ = 0 source), which nan_to_num would turn into N
+    return torch.nan_to_num(torch.sin(x * N) / torch.sin(x), nan=N, posinf=math.inf, neginf=-math.inf) + (x - x)
 
 
 # Odd N: sin(Nθ)/sin(θ) = 1 + 2·Σ_{k=1}^{(N−1)/2} T_k(cos 2θ) (the Dirichlet kernel), a polynomial in
@@ -55,18 +66,26 @@ def _sincg_odd_dirichlet(h: torch.Tensor, N: int) -> torch.Tensor:
 
 def sincg_split(n: torch.Tensor, d: torch.Tensor, N, d64: torch.Tensor | None = None) -> torch.Tensor:
     """sincg at h = n + d given the integer n and the (precise) fraction d, |d| ≤ ½ (float32;
-    ``d`` is consumed). ``d64``, the same fraction in float64, lets the sine path take N·d
-    modulo 2 in float64: float32 N·d carries an error ε·N·|d| half-turns, which in the sidelobes
-    of a large N (thousands of cells from -samplesize) is a large relative error of F_latt."""
-    n_int = int(round(val(N)))
-    if n_int in _DIRICHLET and n_int == val(N) and not (isinstance(N, torch.Tensor) and N.requires_grad):
-        return _sincg_odd_dirichlet(d, n_int)
-    return _sincg_nd(n if n_int % 2 == 0 else None, d, N, n_int, d64)   # d is consumed
+    ``d`` is consumed unless a gradient is wanted). ``d64``, the same fraction in float64, lets
+    the sine path take N·d modulo 2 in float64: float32 N·d carries an error ε·N·|d| half-turns,
+    which in the sidelobes of a large N (thousands of cells from -samplesize) is a large relative
+    error of F_latt."""
+    def fwd(d_, N_):
+        n_int = int(round(N_))
+        if n_int in _DIRICHLET and n_int == N_:
+            return _sincg_odd_dirichlet(d_, n_int)
+        return _sincg_nd(n if n_int % 2 == 0 else None, d_, N_, n_int, d64)   # d_ is consumed
+
+    return sincg_with_grad(d, N, n, fwd)
 
 
 def _sincg_reduced(h: torch.Tensor, N) -> torch.Tensor:
-    n_int = int(round(val(N)))
-    if n_int in _DIRICHLET and n_int == val(N) and not (isinstance(N, torch.Tensor) and N.requires_grad):
+    return sincg_with_grad(h, N, None, _sincg_reduced_fwd)
+
+
+def _sincg_reduced_fwd(h: torch.Tensor, N: float) -> torch.Tensor:
+    n_int = int(round(N))
+    if n_int in _DIRICHLET and n_int == N:
         return _sincg_odd_dirichlet(h, n_int)
     d = torch.round(h)
     n = d if n_int % 2 == 0 else None     # the parity of n is needed only for even N
@@ -76,15 +95,16 @@ def _sincg_reduced(h: torch.Tensor, N) -> torch.Tensor:
     return _sincg_nd(n, d, N, n_int)
 
 
-def _sincg_nd(n, d: torch.Tensor, N, n_int: int, d64: torch.Tensor | None = None) -> torch.Tensor:
-    """(−1)^(n(N−1))·sin(Nπd)/sin(πd); ``d`` is consumed, ``n`` only read (None: odd N)."""
-    if (isinstance(N, torch.Tensor) and N.requires_grad) or n_int > CHEBYSHEV_MAX_N or n_int != val(N):
-        if d64 is not None and not (isinstance(N, torch.Tensor) and N.requires_grad):
-            u = d64 * val(N)                                    # sin(πNd) = sin(π·(Nd mod 2))
+def _sincg_nd(n, d: torch.Tensor, N: float, n_int: int, d64: torch.Tensor | None = None) -> torch.Tensor:
+    """(−1)^(n(N−1))·sin(Nπd)/sin(πd) without a graph (``Sincg`` differentiates it); ``d`` is
+    consumed, ``n`` only read (None: odd N)."""
+    if n_int > CHEBYSHEV_MAX_N or n_int != N:
+        if d64 is not None:
+            u = d64 * N                                         # sin(πNd) = sin(π·(Nd mod 2))
             num = torch.sin(math.pi * (u - 2.0 * torch.round(0.5 * u)).to(d.dtype))
         else:
-            num = torch.sin((math.pi * _as_n(N, d)) * d)
-        ratio = torch.nan_to_num(num / torch.sin(math.pi * d), nan=val(N)) + (d - d)   # NaN h stays NaN
+            num = torch.sin((math.pi * N) * d)
+        ratio = torch.nan_to_num(num / torch.sin(math.pi * d), nan=N) + (d - d)   # NaN h stays NaN
     else:
         ratio = _chebyshev_u(torch.cos(d.mul_(math.pi), out=d), n_int)
     if n is not None:
@@ -153,18 +173,18 @@ def f_latt(shape: str, h, k, l, h0, k0, l0, *, Na, Nb, Nc, fudge, a_star, b_star
     ``frac64`` the same in float64."""
     if shape == "square":
         if frac is not None:
-            fa, fb, fc = (sincg_split(n, d, N, d64) if val(N) > 1 else None
+            fa, fb, fc = (sincg_split(n, d, N, d64) if val(N) > 1 or grad_needed(N) else None
                           for n, d, N, d64 in zip((h0, k0, l0), frac, (Na, Nb, Nc), frac64 or (None,) * 3))
         else:
-            fa = sincg(h, Na) if val(Na) > 1 else None
-            fb = sincg(k, Nb) if val(Nb) > 1 else None
-            fc = sincg(l, Nc) if val(Nc) > 1 else None
+            fa = sincg(h, Na) if val(Na) > 1 or grad_needed(Na) else None
+            fb = sincg(k, Nb) if val(Nb) > 1 or grad_needed(Nb) else None
+            fc = sincg(l, Nc) if val(Nc) > 1 or grad_needed(Nc) else None
         factors = [f for f in (fa, fb, fc) if f is not None]
         if not factors:
             return torch.ones_like(h), fa, fb, fc
         from simcore.taps import tracing
 
-        if h.dtype == torch.float32 and not tracing() and len(factors) > 1:
+        if h.dtype == torch.float32 and not tracing() and len(factors) > 1 and not grad_needed(*factors):
             out = factors[0] * factors[1]  # per-axis factors are not needed later: fold in place
             for f in factors[2:]:
                 out.mul_(f)

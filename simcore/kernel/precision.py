@@ -27,6 +27,8 @@ import math
 
 import torch
 
+from simcore.vec import val
+
 FAST_METRIC_MAX = 64.0     # N·|h| (or its gauss equivalent) up to which float32 h is kept
 _SQUARE_SLOPE = 10.6       # d ln F_latt / dh per unit N at 1 % of a peak (sin(Nπd)/sin(πd))
 _GAUSS_SLOPE = 3.8         # per unit √fudge·Na·Nb·Nc·|a*| (exp(−rad²/0.63·fudge) at 1 %)
@@ -65,7 +67,7 @@ def h_metric(setup) -> float:
     cr, cargs = setup.cr, setup.cargs
     q = q_max_A_inv(setup)
     lengths = [float(v.detach().norm()) * 1e10 for v in (cr.a0_m, cr.b0_m, cr.c0_m)]
-    Ns = [float(n) for n in (cr.Na, cr.Nb, cr.Nc)]
+    Ns = [val(n) for n in (cr.Na, cr.Nb, cr.Nc)]
     if cargs.xtal_shape in ("gauss", "tophat"):
         stars = [float(v.detach().norm()) for v in (cr.a_star_A_inv, cr.b_star_A_inv, cr.c_star_A_inv)]
         n3 = Ns[0] * Ns[1] * Ns[2]

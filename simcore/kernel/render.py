@@ -15,6 +15,7 @@ from simcore import malloc_tune
 from simcore.argv.parse import CArgs, parse_argv
 from simcore.kernel.engine import RunState, compute_chunk
 from simcore.kernel.build import make_engine_inputs
+from simcore.kernel.forward_ad import dual_params, render_jvp
 from simcore.kernel.precision import pixel_terms
 from simcore.setup.sequence import Setup, build_setup
 from simcore.taps import tap
@@ -51,7 +52,13 @@ def render(args, *, params: dict | None = None, dtype: str | None = None, device
     computed run of ``n`` rendered pixels, in raster order (python -m simcore prints the C's set-up
     text and progress meter through them).
     Writes no files (``dump_dir`` aside: where an -hkl run writes Fdump.bin, like the C).
+    Tensors in ``params`` that require grad get an autograd graph; forward-mode dual tensors
+    (``torch.autograd.forward_ad``) get dual images (forward_ad.py).
     """
+    duals = dual_params(params)
+    if duals:
+        return render_jvp(render, args, params, duals, dtype=dtype, device=device, pixels=pixels, cwd=cwd,
+                          dump_dir=dump_dir, max_memory_gb=max_memory_gb, on_setup=on_setup, on_pixels=on_pixels)
     cargs = args if isinstance(args, CArgs) else parse_argv(list(args), cwd=cwd)
     malloc_tune.apply()
     if cargs.threads:
