@@ -1,0 +1,36 @@
+"""What simcore knows about nanoBragg arguments, for the wings of parity that may not import simcore:
+the C's flag table (pattern text → number of values) and the work an argument list asks for by the
+C's own set-up rules (sources, mosaic domains, phi steps, thickness layers, the oversample it picks).
+
+Used by the random campaign (:mod:`parity.campaign`) to check its strategy's vocabulary and work bound.
+"""
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+__all__ = ["c_flag_arities", "setup_work"]
+
+
+def c_flag_arities() -> dict[str, int]:
+    """``{pattern text: values it reads}`` of every C pattern (``-1``: the handler decides, e.g. ``-cell``)."""
+    from simcore.argv.flags import C_PATTERNS
+
+    return {p.text: p.nargs for p in C_PATTERNS}
+
+
+def setup_work(args: Sequence[str], *, cwd: str | os.PathLike) -> dict:
+    """The loop counts simcore's set-up (the C's rules) derives for ``args`` (input files read in ``cwd``):
+    ``{"pixels", "sources", "mosaic_domains", "phisteps", "thicksteps", "oversample", "work"}`` with
+    work = pixels × sources × mosaic × phi × thickness × oversample²."""
+    from simcore.argv.parse import parse_argv
+    from simcore.setup.sequence import build_setup
+
+    setup = build_setup(parse_argv([str(a) for a in args], cwd=str(cwd)), cwd=str(cwd))
+    counts = {"pixels": int(setup.det.fpixels * setup.det.spixels), "sources": int(setup.src.direction.shape[0]),
+              "mosaic_domains": int(setup.sm.mosaic_domains), "phisteps": int(setup.sm.phisteps),
+              "thicksteps": int(setup.sm.thicksteps), "oversample": int(setup.oversample)}
+    work = 1
+    for key in ("pixels", "sources", "mosaic_domains", "phisteps", "thicksteps"):
+        work *= counts[key]
+    return {**counts, "work": work * counts["oversample"] ** 2}
