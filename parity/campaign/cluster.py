@@ -175,7 +175,7 @@ def open_executor(*, workers: int = 0, scheduler: str | None = None) -> Iterator
         else:
             try:
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.CRITICAL, env=dict(_ONE_THREAD))
+                                       dashboard_address=":0", silence_logs=logging.CRITICAL, env=dict(_ONE_THREAD))
             except (RuntimeError, OSError) as exc:
                 raise ParityUsageError(f"--workers {workers}: the local Dask cluster did not start"
                                        f" ({describe_exception(exc)}; run from a script or the pwb command,"

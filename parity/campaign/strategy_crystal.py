@@ -97,10 +97,16 @@ def _orientation(draw, b: Builder, g: Geometry, cell: tuple) -> None:
     if chance(draw, 35):
         b.add("-misset", *(fmt(draw(num(-180, 180, 2)), 2) for _ in range(3)))
     elif chance(draw, 8):
-        b.args += ["-misset", "random"]     # the 'random' form (the vocabulary's -misset takes 3 numbers)
-        b.tag("cell")
-        if chance(draw, 70):
-            b.add("-misset_seed", str(draw(st.integers(1, 99999))))
+        # The 'random' form always with a seed (the C's default misset seed is the clock). The C's strstr
+        # also reads -misset_seed as -misset with 3 angles, so a seed given first keeps the random misset
+        # and one given after replaces it with angles (both reproducible; simcore emulates both).
+        seed = str(draw(st.integers(1, 99999)))
+        after = chance(draw, 25)
+        if not after:
+            b.add("-misset_seed", seed)
+        b.args += ["-misset", "random"]     # (the vocabulary's -misset counts the 3-number form)
+        if after:
+            b.add("-misset_seed", seed)
 
 
 def _size_and_shape(draw, b: Builder) -> tuple:
