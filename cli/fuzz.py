@@ -132,7 +132,8 @@ def _render(report, added) -> None:
                   f" / candidate {100 * (t['cand_share'] or 0):.0f} % of task time")
     if added is not None:
         console.print(f"added {len(added.added)} case(s) to {added.path}" +
-                      (f" (kept {len(added.kept)} already there)" if added.kept else ""))
+                      (f", noted this dtype in {len(added.updated)} already there" if added.updated else "") +
+                      (f", kept {len(added.kept)} already there as they were" if added.kept else ""))
         if added.added and not added.registry_written:
             console.print("add under 'cases:' in the threshold registry (pwb matrix lint wants them): "
                           + "; ".join(added.registry_lines))

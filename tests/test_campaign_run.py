@@ -8,6 +8,7 @@ the module (its start-up costs seconds).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -83,6 +84,12 @@ def test_add_cases_output_is_accepted_by_matrix_lint(tmp_path):
     assert doc["cases"][-1]["runs"][0]["description"].startswith("xfail float32: ")
     again = add_cases(report, cases, registry=registry)                 # already there: kept, not doubled
     assert again.added == [] and len(again.kept) == 6
+    report64 = dataclasses.replace(report, options=dataclasses.replace(report.options, dtype="float64"))
+    other = add_cases(report64, cases, registry=registry)               # the other dtype: noted in place
+    assert other.added == [] and other.kept == [] and len(other.updated) == 6
+    description = yaml.safe_load(cases.read_text())["cases"][-1]["runs"][0]["description"]
+    assert description.startswith("xfail float32: ") and "; xfail float64: " in description
+    assert len(add_cases(report64, cases, registry=registry).kept) == 6
     assert lint_matrix(cases_path=cases, registry_path=registry, base=None).findings == []
 
 

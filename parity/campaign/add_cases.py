@@ -5,7 +5,9 @@ minimal argument list when the failure was shrunk (else the drawn one), the meas
 run's ``description`` (``xfail <dtype>: <failed gates>``). Its input files go to
 ``campaign_inputs/<run id>/`` beside FILE (the run's ``inputs``, schema in :mod:`parity.matrix.cases`).
 The text is appended (comments and order kept), checked against the schema, and written atomically
-under a lock; a run id already in the file is left as it is (reported as kept). ``registry`` (a
+under a lock. A run id already in the file is kept as it is, except that a campaign case this
+module wrote (its block still verbatim) gains the new dtype's ``xfail <dtype>: …`` in its description
+(the same case failing in float32 after float64, say); it is then listed as ``updated``. ``registry`` (a
 threshold-registry YAML whose last section is ``cases:``) receives one ``<run id>: CAMPAIGN-IMAGE``
 line per new run, so ``pwb matrix lint`` accepts the result; without it the lines are returned for
 the user to add (the workbench's own registry is never written unless named).
@@ -32,6 +34,7 @@ class AddedCases:
     path: str
     added: list = field(default_factory=list)
     kept: list = field(default_factory=list)
+    updated: list = field(default_factory=list)
     registry_lines: list = field(default_factory=list)
     registry_written: str | None = None
 
@@ -61,14 +64,33 @@ def _entry(row: dict, report, run_id: str) -> tuple[dict, dict]:
     return case, files
 
 
+def _block(entries: list[dict]) -> str:
+    dumped = yaml.safe_dump(entries, sort_keys=False, width=10_000, allow_unicode=True)
+    return "".join("  " + line + "\n" for line in dumped.splitlines())
+
+
+def _with_dtype(text: str, data: dict, run_id: str, row: dict, report) -> str | None:
+    """``text`` with ``xfail <dtype>: …`` added to the description of the campaign case ``run_id``, or
+    None when that case is not ours verbatim or already names the dtype."""
+    case = next((c for c in data.get("cases") or [] if isinstance(c, dict) and c.get("id") == run_id), None)
+    if case is None or len(case.get("runs") or []) != 1 or not isinstance(case["runs"][0], dict):
+        return None
+    old = _block([case])
+    note = f"xfail {report.options.dtype}: "
+    description = str(case["runs"][0].get("description") or "")
+    if old not in text or note in description:
+        return None
+    case["runs"][0]["description"] = f"{description}; {note}{row['reason']} [pwb fuzz seed {report.options.seed}]"
+    return text.replace(old, _block([case]), 1)
+
+
 def _appended_text(text: str, entries: list[dict]) -> str:
-    block = yaml.safe_dump(entries, sort_keys=False, width=10_000, allow_unicode=True)
     new = text if text.endswith("\n") else text + "\n"
     if not re.search(r"(?m)^cases:\s*$", new):
         new = re.sub(r"(?m)^cases:\s*\[\]\s*$", "cases:", new)
         if not re.search(r"(?m)^cases:\s*$", new):
             new += "\ncases:\n"
-    return new + "".join("  " + line + "\n" for line in block.splitlines())
+    return new + _block(entries)
 
 
 def _write_registry(path: Path, lines: list[str]) -> None:
@@ -97,22 +119,25 @@ def add_cases(report, path: str | Path, *, registry: str | Path | None = None) -
     with dir_lock(p.parent):
         text = p.read_text(encoding="utf-8") if p.is_file() else _HEADER
         try:
-            taken = _run_ids(yaml.safe_load(text) or {})
+            data = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
             raise ParityInputError(f"--add-cases {p}: not valid YAML ({exc.__class__.__name__})") from None
+        taken = _run_ids(data)
         entries, inputs = [], {}
         for row in report.failures():
             run_id = f"fuzz-{row['case_id']}"
             if run_id in taken:
-                result.kept.append(run_id)
+                updated = _with_dtype(text, data, run_id, row, report)
+                (result.updated if updated is not None else result.kept).append(run_id)
+                text = updated if updated is not None else text
                 continue
             case, files = _entry(row, report, run_id)
             entries.append(case)
             inputs[run_id] = files
             result.added.append(run_id)
-        if not entries:
+        if not entries and not result.updated:
             return result
-        new = _appended_text(text, entries)
+        new = _appended_text(text, entries) if entries else text
         for run_id, files in inputs.items():
             folder = p.parent / INPUTS_DIR / run_id
             folder.mkdir(parents=True, exist_ok=True)
