@@ -91,3 +91,28 @@ def test_a_missing_c_or_an_existing_json_is_bad_input(app, tmp_path):
     taken.write_text("{}")
     result = invoke(app, "--c-bin", make_fake(tmp_path, "c"), "--json", taken)
     assert result.exit_code == 5 and "exists already" in result.stderr and taken.read_text() == "{}"
+
+
+def test_matrix_run_refuses_a_negative_worker_count():
+    from cli import matrix as matrix_cli
+
+    result = RUNNER.invoke(sub_app(matrix_cli.register), ["matrix", "run", "-k", "at001_det64", "--workers", "-1"])
+    assert result.exit_code == 2 and "--workers must be 0" in result.stderr
+
+
+def test_the_judge_calls_a_shared_overflow_degenerate_and_any_other_non_finite_pixel_a_failure():
+    import numpy as np
+
+    from parity.campaign.runner import judge_images
+    from parity.thresholds import class_thresholds
+
+    th = class_thresholds("CAMPAIGN-IMAGE")
+    ref = np.arange(16, dtype=np.float32).reshape(4, 4)
+    inf = ref.copy()
+    inf[1, 2] = np.inf
+    assert judge_images(ref, ref, th)["status"] == "pass"
+    assert judge_images(inf, inf.copy(), th)["status"] == "degenerate"
+    assert judge_images(inf, ref, th)["status"] == "fail"
+    assert "non-finite candidate pixels" in judge_images(ref, inf, th)["reason"]
+    assert judge_images(np.zeros((4, 4), np.float32), np.zeros((4, 4), np.float32), th)["status"] == "degenerate"
+    assert "shape" in judge_images(ref, ref[:2], th)["reason"]

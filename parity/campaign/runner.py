@@ -6,10 +6,13 @@ arguments plain data): it never raises for a case's own trouble. Its result is a
 
 =========== ===========================================================================================
 status      ``pass`` every gate passed · ``fail`` a gate failed, the shapes differ, the candidate's
-            image is not finite or the candidate did not run · ``degenerate`` the C's image is constant and the candidate's equal to
-            it (nothing to judge: correlation is undefined) · ``error`` the C did not run (exit code,
-            timeout, no image) or the judging broke — an error of the case, not a parity verdict (a
-            candidate that does not run what the C runs *fails*)
+            image is not finite where the C's is, or the candidate did not run · ``degenerate``
+            nothing to judge: the C's image is constant and the candidate's equal to it (correlation
+            is undefined), or the C's image overflows (inf: ``-point_pixel -oversample_omega``
+            multiplies the running sum by 1/R² per term) with the candidate's non-finite pixels at
+            the same places · ``error`` the C did not run (exit code, timeout, no image) or the
+            judging broke: an error of the case, not a parity verdict (a candidate that does not run
+            what the C runs *fails*)
 reason      one line: the failed gates with their numbers, or why it is an error
 metrics     the metrics the gates rest on (``parity.images.metrics``)
 gates       ``[{number, name, value, threshold, op, passed, ...}]`` (``parity.compare.gates``)
@@ -100,20 +103,28 @@ def _simcore(spec: CaseSpec, inputs: Path, cfg: CaseConfig):
     return run.image, run.wall_s, {**counts, "work": work}
 
 
+def _verdict(status: str, reason: str) -> dict:
+    return {"status": status, "reason": reason, "metrics": {}, "gates": []}
+
+
 def judge_images(c_image: np.ndarray, cand_image: np.ndarray, th) -> dict:
     """status, reason, metrics and gates of one candidate image against the C's (see the module table)."""
     from parity.compare.gates import evaluate_gates, failed_gates
     from parity.images.metrics import compare_images
 
     if c_image.shape != cand_image.shape:
-        return {"status": FAIL, "reason": f"shape {cand_image.shape} differs from the C's {c_image.shape}",
-                "metrics": {}, "gates": []}
-    if not np.isfinite(cand_image).all():
-        return {"status": FAIL, "reason": f"{int((~np.isfinite(cand_image)).sum())} non-finite candidate pixels",
-                "metrics": {}, "gates": []}
+        return _verdict(FAIL, f"shape {cand_image.shape} differs from the C's {c_image.shape}")
+    c_bad, cand_bad = ~np.isfinite(c_image), ~np.isfinite(cand_image)
+    if c_bad.any():
+        if np.array_equal(c_bad, cand_bad):
+            return _verdict(DEGENERATE, f"the C's image overflows ({int(c_bad.sum())} non-finite pixels) and the "
+                            "candidate's at the same pixels: nothing to judge")
+        return _verdict(FAIL, f"non-finite pixels: {int(c_bad.sum())} in the C's image, {int(cand_bad.sum())} in the "
+                        f"candidate's, {int((c_bad != cand_bad).sum())} of them not shared")
+    if cand_bad.any():
+        return _verdict(FAIL, f"{int(cand_bad.sum())} non-finite candidate pixels (the C's are all finite)")
     if float(c_image.max()) == float(c_image.min()) and np.array_equal(c_image, cand_image):
-        return {"status": DEGENERATE, "reason": f"both images are constant ({float(c_image.max()):g}): nothing "
-                "to judge", "metrics": {}, "gates": []}
+        return _verdict(DEGENERATE, f"both images are constant ({float(c_image.max()):g}): nothing to judge")
     m = compare_images(c_image, cand_image, rel_floor_fraction=th.rel_floor, argmax_rel_tol=th.argmax_tie_rel)
     gates = evaluate_gates(m, th)
     failed = failed_gates(gates)
