@@ -1,13 +1,15 @@
 """`pwb trace-diff` and `pwb config-diff`: compare traces / effective configurations.
 
-Exit codes: 0 no divergence, 1 divergence found, 2 usage error, 5 unreadable/unparseable input.
-All logic lives in tracekit; this module parses arguments, renders with rich and maps exit codes.
+Exit codes: 0 clean; 1 divergence found, candidate trace not live (inconsistent or not its image)
+or less than half of the reference compared (unless --partial-ok); 2 usage error; 5 unreadable or
+unparseable input. All logic lives in tracekit; this module parses arguments, renders with rich
+and maps exit codes.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 import typer
 
@@ -30,30 +32,54 @@ def trace_diff(
     tolerances: Optional[Path] = typer.Option(None, "--tolerances", help="YAML tolerance rules file (see tracekit/tolerance.py)."),
     show_all: bool = typer.Option(False, "--all", help="Show every aligned tap, not only failures and context."),
     pixel_mm: Optional[float] = typer.Option(None, "--pixel-mm", help="Pixel size for the half-pixel hint (default: from the trace)."),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help="What the candidate computes in: float32 or float64 "
+                                        "(sets the tolerance classes; default: its trace header or dialect)."),
+    dialect: Optional[Path] = typer.Option(None, "--dialect", help="Dialect YAML of the candidate's trace "
+                                           "(prefixes, aliases, scale, ignore; see tracekit/dialect.py)."),
+    ref_dialect: Optional[Path] = typer.Option(None, "--ref-dialect", help="Dialect YAML of the reference's trace."),
+    partial_ok: bool = typer.Option(False, "--partial-ok", help="Exit 0 even when less than half of the "
+                                    "reference values could be compared (still reported)."),
+    image: Optional[Path] = typer.Option(None, "--image", help="The candidate's float image (raw float32 "
+                                         "-floatfile with --shape, or .npy): its pixel must equal the trace's final value."),
+    shape: Optional[Tuple[int, int]] = typer.Option(None, "--shape", metavar="S F", help="Image size, slow then fast."),
+    pixel: Optional[Tuple[int, int]] = typer.Option(None, "--pixel", metavar="S F",
+                                                    help="Traced pixel, slow then fast (default: the trace's own)."),
+    no_consistency: bool = typer.Option(False, "--no-consistency", help="Skip the checks that the candidate's "
+                                        "taps agree with each other (see tracekit/consistency.py)."),
 ) -> None:
     """Align two pixel traces by (tap, loop index) and report the first divergence."""
     from tracekit import diff_files
     from tracekit.atomic import write_text_atomic
 
     with guarded("pwb trace-diff"):
-        result = diff_files(ref, cand, tolerances=tolerances, pixel_mm=pixel_mm)
+        if dtype not in (None, "float32", "float64"):
+            raise typer.BadParameter(f"--dtype must be float32 or float64, got {dtype!r}")
+        if image is None and (shape or pixel):
+            raise typer.BadParameter("--shape and --pixel go with --image")
+        result = diff_files(ref, cand, tolerances=tolerances, pixel_mm=pixel_mm, dtype=dtype, dialect=dialect,
+                            ref_dialect=ref_dialect, image=image, shape=shape, pixel=pixel,
+                            consistency=not no_consistency)
         if json_out is not None:
             write_text_atomic(json_out, json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n")
     _render_trace_diff(result, show_all)
-    raise typer.Exit(int(Exit.FAILED if result.first is not None else Exit.OK))
+    raise typer.Exit(int(Exit.OK if result.ok(partial_ok=partial_ok) else Exit.FAILED))
 
 
 def config_diff(
     ref: Path = typer.Argument(..., help="Reference stdout (the C's effective-configuration printout)."),
-    cand: Path = typer.Argument(..., help="Candidate stdout (simcore's printout)."),
+    cand: Path = typer.Argument(..., help="Candidate stdout: simcore's printout, or any port's output "
+                                "(configuration lines in its own words: 'Pivot: SAMPLE', 'Distance (mm): 100', ...)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the result as JSON (atomic; refuses to overwrite)."),
+    dialect: Optional[Path] = typer.Option(None, "--dialect", help="Dialect YAML of the candidate (its config: "
+                                           "section adds regex -> key patterns)."),
+    ref_dialect: Optional[Path] = typer.Option(None, "--ref-dialect", help="Dialect YAML of the reference."),
 ) -> None:
     """Compare two effective-configuration printouts key by key."""
     from tracekit import config_diff_files
     from tracekit.atomic import write_text_atomic
 
     with guarded("pwb config-diff"):
-        result = config_diff_files(ref, cand)
+        result = config_diff_files(ref, cand, dialect=dialect, ref_dialect=ref_dialect)
         if json_out is not None:
             write_text_atomic(json_out, json.dumps(result.to_dict(), indent=1, default=str) + "\n")
     _render_config_diff(result)
@@ -83,22 +109,44 @@ def _render_trace_diff(result, show_all: bool) -> None:
         table.add_row(*map(escape, cells), style=style)
     if rows:
         console.print(table)
-    console.print(f"compared {result.n_compared} tap values, {result.n_divergent} divergent; "
-                  f"only in ref: {len(result.only_in_ref)}, only in cand: {len(result.only_in_cand)}")
+    console.print(f"compared {result.compared} of {result.reference_total} reference values ({result.dtype} "
+                  f"tolerances), {result.n_divergent} divergent; only in ref: {len(result.only_in_ref)}, "
+                  f"only in cand: {len(result.only_in_cand)}; candidate lines skipped: {result.skipped_lines}",
+                  markup=False)
     for label, keys in (("only in ref", result.only_in_ref), ("only in cand", result.only_in_cand)):
         if keys:
             shown = ", ".join(f"{t}[{i.label()}]" for t, i in keys[:_MAX_ONLY])
             console.print(f"  {label}: {shown}" + (" ..." if len(keys) > _MAX_ONLY else ""), markup=False)
+    if result.not_compared:
+        console.print(f"  not compared: {', '.join(result.not_compared)}", markup=False)
+    if result.extra_taps:
+        console.print(f"  extra candidate taps (not in the catalogue): {', '.join(result.extra_taps)}", markup=False)
     for note in result.notes:
-        console.print(f"  known C-trace defect applied: {note}", markup=False)
+        label = "known C-trace defect applied" if note.startswith("KD-") else "note"
+        console.print(f"  {label}: {note}", markup=False)
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    cons, closure = result.consistency, result.closure
+    if cons is not None:
+        console.print(f"consistency: {len(cons.checks)} checks, " + ("all agree" if cons.ok else
+                      f"{len(cons.failing)} disagree ({', '.join(cons.disagreeing)})"), markup=False)
+    if closure is not None:
+        state = {True: "ok", False: "FAILED", None: "not checked"}[closure.ok]
+        console.print(f"closure: pixel ({closure.pixel[0]}, {closure.pixel[1]}) trace {closure.tap}="
+                      f"{closure.trace_value} image={closure.image_value}: {state} {closure.note}", markup=False)
+    if not result.live:
+        console.print("[bold red]candidate trace is not the live computation[/bold red]")
     if result.first is None:
-        console.print("[green]no divergence[/green]")
+        console.print("[green]no divergence[/green]" if result.live else "no divergence claimed")
         return
     f = result.first
-    console.print("[bold red]first divergence:[/bold red] " + escape(
+    label = "first divergence" if result.live else "first disagreeing tap"
+    console.print(f"[bold red]{label}:[/bold red] " + escape(
         f"{f.tap}[{f.index.label()}] ({f.unit}) ref={_fmt(f.ref)} cand={_fmt(f.cand)} "
         f"abs={f.abs_err:.3g} rel={f.rel_err:.3g} rule {f.rule}"), highlight=False)
-    console.print(f"hint: {result.hint}", markup=False)
+    if result.hint is not None:
+        console.print(f"hint [{result.hint.cls}]: {result.hint.text}", markup=False)
+        console.print(f"check: {result.hint.check}", markup=False)
 
 
 def _render_config_diff(result) -> None:
@@ -116,4 +164,8 @@ def _render_config_diff(result) -> None:
         console.print(table)
     console.print(f"compared {result.n_compared} keys, {len(result.differences)} different; "
                   f"only in ref: {result.only_in_ref or '-'}; only in cand: {result.only_in_cand or '-'}", markup=False)
+    for side, keys in result.words.items():
+        console.print(f"  {side} keys read from its own words: {', '.join(keys)}", markup=False)
+    if not result.strict:
+        console.print("  (a printout in other words: keys on one side only are listed, not judged)", markup=False)
     console.print("[green]configurations match[/green]" if result.ok else "[red]configurations differ[/red]")

@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
                 if row.status != "clean":
                     first = row.first or {}
                     console.print(f"  {row.status}: {row.run_id} pixel {row.pixel[0]} {row.pixel[1]}: "
-                                  f"{first.get('tap', '')} {first.get('hint', '')} {row.note}", markup=False)
+                                  f"{first.get('tap', '')} {(first.get('hint') or {}).get('text', '') if isinstance(first.get('hint'), dict) else first.get('hint', '')} {row.note}", markup=False)
 
             report = sweep(runs, dtype=dtype, progress=show)
             counts = report.counts()

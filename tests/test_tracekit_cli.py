@@ -45,16 +45,27 @@ def test_trace_diff_self_exit_0(run, ref_path):
 
 
 def test_trace_diff_divergence_exit_1_and_json(run, ref_path, tmp_path):
+    """A single edited tap makes the candidate contradict itself: not live, trace_inconsistent
+    (contract change of issue #11); without the consistency checks, the value hint (m -> A)."""
     cand = _mutated(ref_path, tmp_path, "TRACE_C: lambda_meters 1e-10", "TRACE_C: lambda_meters 1")
     out = tmp_path / "diff.json"
     res = run("trace-diff", ref_path, cand, "--json", out)
     assert res.exit_code == 1, res.output
-    assert "first divergence" in res.stdout and "lambda_meters" in res.stdout
+    assert "not the live computation" in res.stdout and "lambda_meters" in res.stdout
     data = json.loads(out.read_text())
-    assert {"n_compared", "n_divergent", "first_divergence", "taps", "only_in_ref", "only_in_cand"} <= set(data)
+    assert {"n_compared", "n_divergent", "first_divergence", "taps", "only_in_ref", "only_in_cand", "compared",
+            "reference_total", "not_compared", "skipped_lines", "consistency", "closure", "live"} <= set(data)
+    assert data["live"] is False and data["closure"] is None
+    assert "lambda_meters" in data["consistency"]["disagreeing"] and not data["consistency"]["ok"]
     first = data["first_divergence"]
-    assert first["tap"] == "lambda_meters" and first["index"] == {"layer": 0, "sub_s": 0, "sub_f": 0, "source": 0}
-    assert first["ref"] == [1e-10] and first["cand"] == [1.0] and "m -> A" in first["hint"]
+    assert first["tap"] == "lambda_meters" and first["hint"]["class"] == "trace_inconsistent"
+    assert set(first["hint"]) == {"class", "text", "check"}
+    out2 = tmp_path / "diff2.json"
+    assert run("trace-diff", ref_path, cand, "--no-consistency", "--json", out2).exit_code == 1
+    first = json.loads(out2.read_text())["first_divergence"]
+    assert first["index"] == {"layer": 0, "sub_s": 0, "sub_f": 0, "source": 0}
+    assert first["ref"] == [1e-10] and first["cand"] == [1.0] and "m -> A" in first["hint"]["text"]
+    assert first["hint"]["class"] == "unit_power_of_ten"
     assert data["n_divergent"] == 4 and len(data["taps"]) > data["n_compared"] - 1
     res = run("trace-diff", ref_path, cand, "--json", out)       # never overwritten silently
     assert res.exit_code == 2 and "overwrite" in res.stderr
@@ -75,7 +86,7 @@ def test_trace_diff_tolerances_file(run, ref_path, tmp_path):
     cand = _mutated(ref_path, tmp_path, "TRACE_C: F_cell 100", "TRACE_C: F_cell 101")
     rules = tmp_path / "tol.yaml"
     rules.write_text("rules:\n  - {tap: F_cell, rel: 0.05}\n")
-    assert run("trace-diff", ref_path, cand, "--tolerances", rules).exit_code == 0
+    assert run("trace-diff", ref_path, cand, "--tolerances", rules, "--no-consistency").exit_code == 0
     rules.write_text("rules:\n  - {tap: F_cell, mode: sometimes}\n")
     res = run("trace-diff", ref_path, cand, "--tolerances", rules)
     assert res.exit_code == 2 and len(res.stderr.strip().splitlines()) == 1
@@ -113,3 +124,20 @@ def test_config_diff_exit_codes(run, golden_dir, tmp_path):
     empty.write_text("")
     res = run("config-diff", stdout, empty)
     assert res.exit_code == 5 and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_trace_diff_dialect_and_dtype_options(run, ref_path, tmp_path):
+    text = ref_path.read_text(encoding="utf-8").replace("TRACE_C: ", "TRACE_TORCH: ")
+    cand = tmp_path / "torch.txt"
+    cand.write_text(text.replace("TRACE_TORCH: F_cell ", "TRACE_TORCH: F_cell_interp "), encoding="utf-8")
+    dialect = tmp_path / "torch.yaml"
+    dialect.write_text("name: torchport\nprefixes: [TRACE_TORCH]\naliases: {F_cell_interp: F_cell}\n")
+    res = run("trace-diff", ref_path, cand, "--dialect", dialect, "--dtype", "float32")
+    assert res.exit_code == 0, res.output
+    assert "float32 tolerances" in res.stdout
+    bad = run("trace-diff", ref_path, cand, "--dtype", "float16")
+    assert bad.exit_code == 2 and len(bad.stderr.strip().splitlines()) == 1
+    dialect.write_text("prefixes: [TRACE_TORCH]\naliases: {F_cell_interp: no_such_tap}\n")
+    bad = run("trace-diff", ref_path, cand, "--dialect", dialect)
+    assert bad.exit_code == 2 and "no_such_tap" in bad.stderr
+    assert run("trace-diff", ref_path, ref_path, "--ref-dialect", tmp_path / "missing.yaml").exit_code == 5

@@ -1,4 +1,9 @@
-"""Trace diff: self-diffs, mutations of real C traces and their hints, tolerances, alignment."""
+"""Trace diff: self-diffs, mutations of real C traces and their hints, tolerances, alignment.
+
+A single mutated tap makes a trace contradict itself, which the consistency checks report as
+"not live" (tests/test_tracekit_consistency.py); the value-level hint tests here therefore diff
+with ``consistency=False`` (contract change of issue #11: hints are Hint(cls, text, check)).
+"""
 from __future__ import annotations
 
 import json
@@ -23,6 +28,11 @@ def c_text(golden_dir) -> list[str]:
 @pytest.fixture(scope="module")
 def ref(golden_dir):
     return read_trace(golden_dir / CASE[0] / CASE[1])
+
+
+def vdiff(ref, cand, **kw):
+    """diff_traces without the consistency checks: the value-level hint of a mutated tap."""
+    return diff_traces(ref, cand, consistency=False, **kw)
 
 
 def mutate(lines: list[str], tap: str, fn) -> list[str]:
@@ -53,47 +63,47 @@ def result_branch(path):
 
 
 def test_lambda_times_1e10_is_a_unit_suspect(ref, c_text):
-    result = diff_traces(ref, read_trace(mutate(c_text, "lambda_meters", lambda v: [v[0] * 1e10])))
+    result = vdiff(ref, read_trace(mutate(c_text, "lambda_meters", lambda v: [v[0] * 1e10])))
     assert result.first.tap == "lambda_meters" and result.first.index == BLOCK0
-    assert "1e10" in result.hint and "m -> A" in result.hint
+    assert "1e10" in result.hint.text and "m -> A" in result.hint.text
     assert [r.tap for r in result.context][-2:] == ["diffracted_vec", "incident_vec"]
     assert all(r.index in (BLOCK0, LoopIndex()) for r in result.context)
 
 
 def test_swapped_components_are_an_axis_swap(ref, c_text):
-    result = diff_traces(ref, read_trace(mutate(c_text, "pixel_pos_meters", lambda v: [v[1], v[0], v[2]])))
+    result = vdiff(ref, read_trace(mutate(c_text, "pixel_pos_meters", lambda v: [v[1], v[0], v[2]])))
     assert result.first.tap == "pixel_pos_meters"
-    assert "axis swap" in result.hint and "x<-y" in result.hint
+    assert "axis swap" in result.hint.text and "x<-y" in result.hint.text
 
 
 def test_sign_flip(ref, c_text):
-    result = diff_traces(ref, read_trace(mutate(c_text, "diffracted_vec", lambda v: [-x for x in v])))
+    result = vdiff(ref, read_trace(mutate(c_text, "diffracted_vec", lambda v: [-x for x in v])))
     assert result.first.tap == "diffracted_vec"
-    assert "sign flip" in result.hint
+    assert "sign flip" in result.hint.text
 
 
 def test_half_pixel_shift_uses_setup_pixel_size(ref, c_text):
     shifted = read_trace(mutate(c_text, "pixel_pos_meters", lambda v: [v[0], v[1], v[2] + 0.5e-4]))
-    result = diff_traces(ref, shifted)
-    assert result.first.tap == "pixel_pos_meters" and "half a pixel" in result.hint
+    result = vdiff(ref, shifted)
+    assert result.first.tap == "pixel_pos_meters" and "half a pixel" in result.hint.text
     other = read_trace(mutate(c_text, "pixel_pos_meters", lambda v: [v[0], v[1] + 0.086e-3, v[2]]))
-    assert "half a pixel" not in diff_traces(ref, other).hint
-    assert "half a pixel" in diff_traces(ref, other, pixel_mm=0.172).hint
+    assert "half a pixel" not in vdiff(ref, other).hint.text
+    assert "half a pixel" in vdiff(ref, other, pixel_mm=0.172).hint.text
 
 
 def test_nan_is_reported(ref, c_text):
     lines = [("TRACE_C: F_cell nan" if ln.startswith("TRACE_C: F_cell ") else ln) for ln in c_text]
-    result = diff_traces(ref, read_trace(lines))
-    assert result.first.tap == "F_cell" and "non-finite" in result.hint
+    result = vdiff(ref, read_trace(lines))
+    assert result.first.tap == "F_cell" and "non-finite" in result.hint.text
     json.dumps(result.to_dict(), allow_nan=False)  # NaN values are written as strings
 
 
 def test_constant_factor_shared_downstream(ref, c_text):
     lines = mutate(mutate(c_text, "I_pixel_final", lambda v: [v[0] * 1.7]), "floatimage_accumulated",
                    lambda v: [v[0] * 1.7])
-    result = diff_traces(ref, read_trace(lines))
+    result = vdiff(ref, read_trace(lines))
     assert result.first.tap == "I_pixel_final"
-    assert "constant factor 1.7" in result.hint and "floatimage_accumulated" in result.hint
+    assert "constant factor 1.7" in result.hint.text and "floatimage_accumulated" in result.hint.text
 
 
 def test_first_divergence_follows_computation_order_not_lines(ref, c_text):
@@ -108,15 +118,15 @@ def test_first_divergence_follows_computation_order_not_lines(ref, c_text):
         if ln.startswith("TRACE_C: F_cell "):
             ln = "TRACE_C: F_cell 1"
         lines.append(ln)
-    result = diff_traces(ref, read_trace(lines))
+    result = vdiff(ref, read_trace(lines))
     assert result.first.tap == "pixel_pos_meters" and result.first.index == LoopIndex(0, 1, 0, 0)
 
 
 def test_float32_candidate_gets_float32_defaults(ref, c_text):
     bumped = mutate(c_text, "R_distance_meters", lambda v: [v[0] * (1 + 3e-7)])
-    assert diff_traces(ref, read_trace(bumped)).first.tap == "R_distance_meters"
+    assert vdiff(ref, read_trace(bumped)).first.tap == "R_distance_meters"
     as_f32 = ["TRACE_C_META dtype=float32"] + bumped + ["TRACE_C_END"]
-    result = diff_traces(ref, read_trace(as_f32))
+    result = vdiff(ref, read_trace(as_f32))
     assert result.first is None and result.dtype == "float32"
 
 
@@ -124,8 +134,8 @@ def test_rules_file_overrides_defaults(tmp_path, ref, c_text):
     cand = read_trace(mutate(c_text, "F_cell", lambda v: [v[0] * 1.01]))
     rules = tmp_path / "tol.yaml"
     rules.write_text("rules:\n  - {tap: 'F_c*', rel: 0.05}\n  - {tap: scattering_vec_A_inv, mode: ign}\n")
-    assert diff_traces(ref, cand).first.tap == "F_cell"
-    result = diff_traces(ref, cand, rules=load_rules(rules))
+    assert vdiff(ref, cand).first.tap == "F_cell"
+    result = vdiff(ref, cand, rules=load_rules(rules))
     assert result.first is None
     assert any("tol.yaml#1" in r.rule for r in result.rows if r.tap == "F_cell")
 
@@ -184,7 +194,7 @@ def test_keys_must_match(golden_dir):
     beam = read_trace(golden_dir / CASE[0] / CASE[1])
     lines = (golden_dir / CASE[0] / CASE[1]).read_text(encoding="utf-8").splitlines()
     lines = [ln.replace("beam_center_m=X:", "beam_center_m=Xclose:").replace(" Y:", " Yclose:") for ln in lines]
-    result = diff_traces(beam, read_trace(lines))
+    result = vdiff(beam, read_trace(lines))
     assert result.first.tap == "beam_center_m"
 
 
@@ -194,16 +204,20 @@ def test_bad_options():
         diff_traces(trace, trace, pixel_mm=-1)
 
 
-@pytest.mark.parametrize("ref, cand, expect", [
-    ((1e-3,), (1.0,), "m -> mm"),
-    ((1e-10,), (-1.0,), "with a sign flip"),
-    ((1.0,), (180 / math.pi,), "rad -> deg"),
-    ((2.0,), (2.0000001,), "precision level"),
-    ((0.1, 0.2, 0.3), (0.1, -0.3, 0.2), "axis swap"),
-    ((0.1, 0.2, 0.3), (0.1, -0.2, 0.3), "sign flip on some axes"),
-    ((1.0, 2.0), (1.0, math.inf), "non-finite"),
+@pytest.mark.parametrize("ref, cand, expect, cls", [
+    ((1e-3,), (1.0,), "m -> mm", "unit_power_of_ten"),
+    ((1e-10,), (-1.0,), "with a sign flip", "unit_power_of_ten"),
+    ((1.0,), (180 / math.pi,), "rad -> deg", "unit_factor"),
+    ((2.0,), (2.0000001,), "precision level", "precision"),
+    ((0.1, 0.2, 0.3), (0.1, -0.3, 0.2), "axis swap", "swapped_components"),
+    ((0.1, 0.2, 0.3), (0.1, -0.2, 0.3), "sign flip on some axes", "sign_flip"),
+    ((1.0, 2.0), (1.0, math.inf), "non-finite", "non_finite"),
+    ((100.0, 6.1e-15, 6.1e-15), (1e-8, 6.1e-25, 6.3e-25), "1e-10", "unit_power_of_ten"),   # near-zero components
+    ((0.1, 1e-12), (1e-4, 5e-13), "1e-3", "unit_power_of_ten"),
+    ((0.5, 0.25), (0.85, 0.425), "constant factor 1.7", "constant_factor"),
 ])
-def test_hint_classification(ref, cand, expect):
+def test_hint_classification(ref, cand, expect, cls):
     from tracekit.hints import classify
 
-    assert expect in classify(ref, cand)
+    hint = classify(ref, cand)
+    assert expect in hint.text and hint.cls == cls and hint.check

@@ -4,11 +4,18 @@
 * `TapValue`, `emit_lines`, `jsonl_lines`, `write_jsonl`, `write_lines` - simcore's live taps
   out as a C-format trace (``TRACE_PY``), optionally with every loop index, or as JSONL.
 * `read_trace`, `TraceStream` - streamed parsers for C, TRACE_PY and JSONL traces.
-* `diff_traces`, `diff_files` -> `TraceDiff` - aligned comparison, first divergence, hints.
-* `parse_config`, `config_diff` - the C's effective-configuration printout, and its diff.
+* `Dialect`, `load_dialect` - how another port spells its trace (prefixes, aliases, scales, ignore).
+* `diff_traces`, `diff_files` -> `TraceDiff` - aligned comparison (headerless blocks included),
+  coverage, first divergence, `Hint(cls, text, check)`.
+* `check_consistency`, `check_closure` - is a trace the live computation (no reference needed).
+* `parse_config`, `parse_any_config`, `config_diff` - configuration printouts (the C's, or a port's
+  own words) and their diff.
 """
 from tracekit.catalogue import Catalogue, KnownDefect, TapSpec, catalogue
-from tracekit.config import parse_config, read_config
+from tracekit.config import parse_any_config, parse_config, read_config
+from tracekit.consistency import Closure, Consistency, check_closure, check_consistency
+from tracekit.dialect import Dialect, load_dialect
+from tracekit.hints import Hint
 from tracekit.config_diff import ConfigDiff, config_diff, config_diff_files
 from tracekit.diverge import TapComparison, TraceDiff, diff_files, diff_traces
 from tracekit.emit import emit_lines, emit_records
@@ -22,7 +29,8 @@ from tracekit.tolerance import Rule, RuleSet, default_rules, load_rules
 from tracekit.trace import ParsedTrace, read_trace
 
 __all__ = [
-    "Catalogue", "ConfigDiff", "KnownDefect", "LOOP_DIMS", "LoopIndex", "ParsedTrace", "Rule", "RuleSet",
+    "Catalogue", "Closure", "ConfigDiff", "Consistency", "Dialect", "Hint", "check_closure", "check_consistency",
+    "load_dialect", "parse_any_config", "KnownDefect", "LOOP_DIMS", "LoopIndex", "ParsedTrace", "Rule", "RuleSet",
     "TapComparison", "TapSpec", "TapValue", "TraceDiff", "TraceParseError", "TraceRecord", "TraceStream",
     "TraceUsageError", "TracekitError", "catalogue", "config_diff", "config_diff_files", "default_rules",
     "diff_files", "diff_traces", "emit_lines", "emit_records", "jsonl_lines", "load_rules", "parse_config",

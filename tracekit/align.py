@@ -1,17 +1,23 @@
 """Align a reference and a candidate trace by (canonical tap, loop index), never by line number.
 
-Parsers already map C names, TRACE_PY names and aliases to canonical names. When one side has a
-view tap and the other only the tap it views (``phi_F_latt`` vs ``F_latt`` at the same index,
-``DETECTOR_FAST_AXIS`` vs ``fdet_after_twotheta``, ``source2_F_cell`` vs ``F_cell`` at source 2),
-the catalogue's ``same_as`` pairs them. Pairs come back in computation order: setup taps in the
-reference branch's print order, then catalogue order, then loop index.
+Parsers already map C names, TRACE_PY names, dialect names and aliases to canonical names. First,
+candidate pixel blocks without a counterpart (a port's block with no loop-index header) are put
+on reference blocks (`tracekit.blockmap`). Then: exact (tap, index) pairs; a view tap and the tap
+it views (``phi_F_latt`` vs ``F_latt`` at the same index, ``DETECTOR_FAST_AXIS`` vs
+``fdet_after_twotheta``, ``source2_F_cell`` vs ``F_cell`` at source 2) through the catalogue's
+``same_as``; and for taps that do not depend on the sub-pixel (catalogue dims), a reference
+value of any sub-pixel block with the candidate's value of any block. Pairs come back in
+computation order: setup taps in the reference branch's print order, then catalogue order, then
+loop index.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from tracekit.blockmap import BlockMatch, block_of, map_blocks, subpixel_free
 from tracekit.catalogue import Catalogue, TapSpec
 from tracekit.records import LoopIndex, TraceRecord, Value
+from tracekit.tolerance import RuleSet
 from tracekit.trace import ParsedTrace
 
 Key = tuple[str, LoopIndex]
@@ -29,6 +35,7 @@ class Pair:
     ref_values: tuple[Value, ...]
     cand_values: tuple[Value, ...]
     via: str | None = None  # name of the tap used on the other side through same_as
+    matched: str = "exact"  # "exact" | "same_as" | "any sub-pixel"
 
 
 @dataclass
@@ -36,14 +43,20 @@ class Alignment:
     pairs: list[Pair]
     only_in_ref: list[Key]
     only_in_cand: list[Key]
+    blocks: list[BlockMatch] = field(default_factory=list)
 
 
-def align(ref: ParsedTrace, cand: ParsedTrace) -> Alignment:
-    """Pair every reference record with a candidate record (see module docstring)."""
+def align(ref: ParsedTrace, cand: ParsedTrace, rules: RuleSet | None = None) -> Alignment:
+    """Pair every reference record with a candidate record (see module docstring); `rules`
+    (the diff's tolerance rules) judge which reference block a headerless block matches best."""
     cat = ref.cat
+    blocks: list[BlockMatch] = []
+    if rules is not None:
+        cand, blocks = map_blocks(ref, cand, rules)
     pairs: list[Pair] = []
     only_ref: list[Key] = []
     used_cand: set[Key] = set()
+    anywhere = _subpixel_free_index(cand)
     for key, rrec in ref.records.items():
         spec = cat.get(key[0])
         crec = cand.records.get(key)
@@ -52,12 +65,18 @@ def align(ref: ParsedTrace, cand: ParsedTrace) -> Alignment:
             pairs.append(Pair(key[0], key[1], spec, rrec, crec, rrec.values, crec.values))
             continue
         partner = _via_same_as(spec, key[1], cand, cat)
-        if partner is None:
+        if partner is not None:
+            crec, values = partner
+            used_cand.add(crec.key)
+            own = _project(spec, cat.get(crec.tap), rrec.values)   # hkl_frac seen through phi_k_frac
+            pairs.append(Pair(key[0], key[1], spec, rrec, crec, own, values, via=crec.tap, matched="same_as"))
+            continue
+        crec = anywhere.get(_free_key(key)) if block_of(key[1]) is not None and subpixel_free(spec, cat) else None
+        if crec is None:
             only_ref.append(key)
             continue
-        crec, values = partner
         used_cand.add(crec.key)
-        pairs.append(Pair(key[0], key[1], spec, rrec, crec, rrec.values, values, via=crec.tap))
+        pairs.append(Pair(key[0], key[1], spec, rrec, crec, rrec.values, crec.values, matched="any sub-pixel"))
     only_cand: list[Key] = []
     for key, crec in cand.records.items():
         if key in used_cand or key in ref.records:
@@ -68,10 +87,26 @@ def align(ref: ParsedTrace, cand: ParsedTrace) -> Alignment:
             only_cand.append(key)
             continue
         rrec, values = partner
-        pairs.append(Pair(key[0], key[1], spec, rrec, crec, values, crec.values, via=rrec.tap))
+        own = _project(spec, cat.get(rrec.tap), crec.values)
+        pairs.append(Pair(key[0], key[1], spec, rrec, crec, values, own, via=rrec.tap, matched="same_as"))
     order = order_key_fn(cat, ref.branch or cand.branch)
     pairs.sort(key=lambda p: order(p.tap, p.index))
-    return Alignment(pairs, sorted(only_ref, key=lambda k: order(*k)), sorted(only_cand, key=lambda k: order(*k)))
+    return Alignment(pairs, sorted(only_ref, key=lambda k: order(*k)), sorted(only_cand, key=lambda k: order(*k)),
+                     blocks)
+
+
+def _free_key(key: Key) -> tuple:
+    i = key[1]
+    return (key[0], i.source, i.phi, i.mosaic)
+
+
+def _subpixel_free_index(trace: ParsedTrace) -> dict[tuple, TraceRecord]:
+    """(tap, source, phi, mosaic) -> the first block record of it (for sub-pixel-free taps)."""
+    out: dict[tuple, TraceRecord] = {}
+    for key, rec in trace.records.items():
+        if block_of(key[1]) is not None:
+            out.setdefault(_free_key(key), rec)
+    return out
 
 
 def _via_same_as(spec: TapSpec | None, index: LoopIndex, other: ParsedTrace,

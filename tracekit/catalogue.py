@@ -20,7 +20,7 @@ CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
 
 FAMILIES = ("setup", "detector", "config", "pixel", "phi", "source2", "tap5", "tap5_hkl", "none")
 KINDS = ("float", "int", "str", "matrix", "keyvalue", "bool")
-TOL_CLASSES = ("geometry", "physics", "integer", "string")
+TOL_CLASSES = ("geometry", "physics", "intensity", "integer", "string")
 BRANCHES = ("sample", "beam")
 
 
@@ -118,6 +118,12 @@ class Catalogue:
             b: frozenset(v) for b, v in data["branch_markers"].items()
         }
         self.defects: tuple[KnownDefect, ...] = tuple(_make_defect(d) for d in data["defects"])
+        self.renames: dict[str, str] = dict(data.get("renames") or {})
+        self.unit_suffixes: dict[str, tuple[str, float]] = {
+            k: (str(v[0]), float(v[1])) for k, v in (data.get("unit_suffixes") or {}).items()}
+        self.unit_si: dict[str, tuple[str, float]] = {
+            k: (str(v[0]), float(v[1])) for k, v in (data.get("unit_si") or {}).items()}
+        self.raw: Mapping[str, Any] = data
         self._views: dict[str, tuple[str, ...]] = {}
         for spec in self.specs.values():
             if spec.same_as:
@@ -188,6 +194,12 @@ class Catalogue:
             for name in d.taps:
                 if name not in self.specs:
                     raise ValueError(f"catalogue: defect {d.id} names unknown tap {name!r}")
+        for name, row in (self.raw.get("tolerance_classes") or {}).items():
+            if name not in TOL_CLASSES or not all(isinstance(row.get(k), float) for k in ("float64", "float32")):
+                raise ValueError(f"catalogue: tolerance class {name!r} needs float64 and float32 tolerances")
+        for printed, name in self.renames.items():
+            if name not in self.specs or printed in self.specs:
+                raise ValueError(f"catalogue: rename {printed!r} -> {name!r} must map a new name to a tap")
 
 
 def _make_spec(raw: Mapping[str, Any], order: int) -> TapSpec:

@@ -6,6 +6,11 @@ Values are float, int, str, bool or tuples of numbers (vectors, per-source lists
 at the pixel loop (progress meter, ``TRACE_CONFIG``, pixel trace lines) or the final statistics
 (``solid angle subtended``); ``TRACE:`` and ``TRACE_C:`` setup lines are skipped, while
 ``DETECTOR_*`` lines of the instrumented build are kept.
+
+Other ports print their configuration in their own words (``Pivot: SAMPLE``, ``Beam center (mm):
+25.6 25.6``): `parse_any_config` adds the keys that the data-driven table of
+`tracekit.config_words` (and a dialect's ``config:`` rules) finds, in the C's keys and units,
+and says which key came from where.
 """
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
+from tracekit.config_words import builtin_rules, compile_rules, read_words
 from tracekit.errors import TraceParseError
 
 Config = dict[str, Any]
@@ -181,19 +187,55 @@ def _matrix_row(m: re.Match, unit: str, cfg: Config) -> None:
         cfg[key] = tuple(vec)
 
 
+def parse_any_config(text: str, dialect=None) -> tuple[Config, dict[str, str]]:
+    """The C-format keys of `text` plus those other ports print in their own words; and, per key,
+    where it came from ("c" or "words"). `dialect` (tracekit.dialect.Dialect) adds its ``config:``
+    rules in front of the built-in table and lets its prefixes lead a configuration line."""
+    cfg = parse_config(text)
+    sources = dict.fromkeys(cfg, "c")
+    rules = [*(compile_rules(dialect.config, dialect.source) if dialect is not None and dialect.config else ()),
+             *builtin_rules()]
+    prefixes = tuple(dialect.prefixes) if dialect is not None else ()
+    lines = [_strip_prefix(ln, prefixes) for ln in text.splitlines()]
+    for key, value in read_words(lines, rules).items():
+        if key not in cfg:
+            cfg[key] = value
+            sources[key] = "words"
+    return cfg, sources
+
+
+def _strip_prefix(line: str, prefixes: tuple[str, ...]) -> str:
+    for p in prefixes:
+        if line.startswith(p):
+            return line[len(p):].lstrip(": ")
+    return line
+
+
+def read_config_any(path: str | Path, dialect=None) -> tuple[Config, dict[str, str]]:
+    """parse_any_config of a file; TraceParseError (exit 5) if unreadable or nothing found."""
+    cfg, sources = parse_any_config(_read_text(Path(path)), dialect)
+    if not cfg:
+        raise TraceParseError(f"{path}: no configuration lines found (the C's printout, or a port's "
+                              "'Key: value' lines; a dialect's config: section adds patterns)")
+    return cfg, sources
+
+
 def read_config(path: str | Path) -> Config:
     """parse_config of a stdout file; TraceParseError (exit 5) if unreadable or no config found."""
     path = Path(path)
+    cfg = parse_config(_read_text(path))
+    if not cfg:
+        raise TraceParseError(f"{path}: no nanoBragg configuration lines found")
+    return cfg
+
+
+def _read_text(path: Path) -> str:
     data = path.read_bytes()
     if not data:
         raise TraceParseError(f"{path}: empty file")
     if b"\x00" in data:
         raise TraceParseError(f"{path}: binary data (NUL bytes), not a stdout text")
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise TraceParseError(f"{path}: undecodable bytes (not UTF-8 text)") from None
-    cfg = parse_config(text)
-    if not cfg:
-        raise TraceParseError(f"{path}: no nanoBragg configuration lines found")
-    return cfg

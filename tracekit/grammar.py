@@ -35,6 +35,44 @@ TAP5_HKL_RE = re.compile(
     r"(?: F_cell=(\S+))?(?: out_of_bounds=(-?\d+))?\s*$"
 )
 C_PREFIX = "TRACE_C"
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+SUFFIXES = ("_TAP5_HKL", "_TAP5", "_SOURCE2", "_PHI", "_META", "_AT", "_END", "_CONFIG")
+#: A line of another port in the pixel or setup grammar with any prefix: ``DEBUG pixel_pos_meters 1 2 3``,
+#: ``TRACE_TORCH: F_cell 100``, ``DBG:distance_m=0.1``, ``DEBUG: polar = 0.99``.
+GENERIC_RE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)(?::\s*|\s+)([A-Za-z_][A-Za-z0-9_]*)(\s*[:=]\s*|\s+)(\S.*)$")
+_LOOSE_NUM = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)(?![a-z])", re.I)
+_LOOSE_DROP = re.compile(r"(?:dtype|device|requires_grad|grad_fn)\s*=\s*\S+|tensor|array|np\.|torch\.|[\[\](),;]", re.I)
+
+
+def prefix_re(prefixes: Sequence[str], extra: str | None = None) -> re.Pattern:
+    """PREFIX_RE for a dialect's own prefixes (any of them, then an optional protocol suffix);
+    `extra` (a pattern without its ``^``) is tried when none of them matches."""
+    alt = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
+    suffixes = "|".join(SUFFIXES)
+    own = rf"^({alt})({suffixes})?(?=[: ]|$)"
+    if extra is None:
+        return re.compile(own)
+    return _Either(re.compile(own), re.compile("^" + extra))
+
+
+class _Either:
+    """Two prefix patterns tried in order (a port's own prefix, then the TRACE_ ones)."""
+
+    def __init__(self, first: re.Pattern, second: re.Pattern) -> None:
+        self.first, self.second = first, second
+
+    def match(self, line: str):
+        return self.first.match(line) or self.second.match(line)
+
+
+def loose_numbers(text: str) -> tuple[float, ...] | None:
+    """The numbers of a value printed another way (``[1.0, 2.0, 3.0]``, ``tensor([1., 2.])``,
+    ``(1, 2, 3)``); None when anything but numbers and punctuation is left."""
+    rest = _LOOSE_DROP.sub(" ", text)
+    nums = _LOOSE_NUM.findall(rest)
+    if not nums or _LOOSE_NUM.sub(" ", rest).strip():
+        return None
+    return tuple(float(x) for x in nums)
 
 
 class GrammarError(ValueError):

@@ -25,6 +25,16 @@ class ParseStats:
     blocks_per_pixel: list[int] = field(default_factory=list)
     unknown_taps: set[str] = field(default_factory=set)
     fmt: str = "text"
+    skipped_kinds: dict[str, int] = field(default_factory=dict)   # why lines were skipped
+    renamed: dict[str, str] = field(default_factory=dict)         # printed name -> how it was read
+    ignored_taps: set[str] = field(default_factory=set)           # names the dialect ignores
+    notes: list[str] = field(default_factory=list)                # parse remarks for the report
+    config_lines: list[str] = field(default_factory=list)         # other lines before the first block
+
+    def skip(self, kind: str) -> None:
+        """Count one skipped line of `kind` (progress, blank, prose, other_prefix, ignored, malformed)."""
+        self.n_skipped += 1
+        self.skipped_kinds[kind] = self.skipped_kinds.get(kind, 0) + 1
 
 
 class StreamState(Protocol):

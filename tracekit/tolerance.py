@@ -1,28 +1,25 @@
 """Tolerance classes as data rules (numdiff style): select taps by name pattern, loop level and
 tolerance class; the most specific matching rule wins; later rules win ties.
 
-Defaults (per the catalogue's tolerance class of each tap):
+Defaults come from the catalogue (``tolerance_classes`` and ``float32_floors`` in catalogue.yaml,
+where each number is justified from the dtype's unit roundoff and the depth of the computation):
 
-=========  ================  ======================  ==========================================
-class      float64 cand.     float32 cand.           why
-=========  ================  ======================  ==========================================
-geometry   rel 1e-9          rel 1e-5                short op chains; f32 eps 1.2e-7 x ~100 ulp
-physics    rel 1e-6          rel 1e-3                sums/sinc ratios amplify f32 rounding
-integer    equ               equ                     counts, flags, rounded hkl
-string     equ               equ                     conventions, mapping text
-=========  ================  ======================  ==========================================
+=========  ================  ======================
+class      float64 cand.     float32 cand.
+=========  ================  ======================
+geometry   rel 1e-9          rel 1e-5
+physics    rel 1e-6          rel 1e-4
+intensity  rel 1e-6          rel 1e-3   (sums of F_cell^2 * F_latt^2 and their scaling)
+integer    equ               equ
+string     equ               equ
+=========  ================  ======================
 
-The float32 column applies when either side's header says ``dtype=float32``. A float32 candidate
-also gets absolute floors where a relative error measures nothing (values that pass through 0):
-
-* ``scattering_vec_A_inv`` abs 1e3 m⁻¹: a float32 unit vector is good to ~1e-7, so q = (d − i)/λ
-  carries ~1e-7/λ ≈ 1e3 m⁻¹ absolute near the direct beam (q ≈ 0), against |q| ~ 1e9–1e10.
-* fractional Miller indices (``hkl_frac``, ``*k_frac``) abs 2e-5: h = a·q to ~1e-7·|a||q| (|h| ≤ ~100).
-* per-axis lattice factors (``F_latt_a/b/c`` and their per-phi/SOURCE2 copies) abs 1e-3 and the
-  product ``F_latt`` abs 1e-2: at a node of sin(Nπh)/sin(πh) the value is ~0 while the slope is
-  ~N²π, so δh ≈ 1e-6 moves it by ~1e-4 (values range up to N per axis, N³ for the product).
-``rel`` on a multi-component tap is measured against the tap's magnitude (the larger L2 norm
-of the two sides), so a component of ~1e-15 beside ~100 is not a divergence; on a scalar,
+The float32 column applies when the candidate computes in float32 (``--dtype float32``, its
+trace header or its dialect; either side's header saying float32). A float32 candidate also gets
+absolute floors where a relative error measures nothing (values that pass through 0:
+``scattering_vec_A_inv`` near the direct beam, fractional Miller indices, lattice factors at a
+node). ``rel`` on a multi-component tap is measured against the tap's magnitude (the larger L2
+norm of the two sides), so a component of ~1e-15 beside ~100 is not a divergence; on a scalar,
 against max(|ref|, |cand|). ``any`` passes when abs OR rel passes. NaN equals NaN.
 
 Rules file (``--tolerances FILE``)::
@@ -44,14 +41,11 @@ from typing import Any, Sequence
 
 import yaml
 
+from tracekit.catalogue import catalogue
 from tracekit.errors import TraceParseError, TraceUsageError
 from tracekit.records import LEVEL_DIMS, Value
 
 MODES = ("abs", "rel", "any", "equ", "ign")
-_DEFAULTS = {
-    "float64": {"geometry": 1e-9, "physics": 1e-6},
-    "float32": {"geometry": 1e-5, "physics": 1e-3},
-}
 
 
 @dataclass(frozen=True)
@@ -100,23 +94,22 @@ class RuleSet:
         return RuleSet(self.rules + list(more))
 
 
-_F32_FLOORS = (  # (tap pattern, abs floor); see the module docstring for the reasoning
-    ("scattering_vec_A_inv", 1e3),
-    ("hkl_frac", 2e-5), ("*k_frac", 2e-5),
-    ("F_latt_?", 1e-3), ("*_F_latt_?", 1e-3),
-    ("F_latt", 1e-2), ("*_F_latt", 1e-2), ("*F_latt_squared", 1e-3),
-)
+def class_tolerances(dtype: str = "float64") -> dict[str, float]:
+    """Relative tolerance per float tolerance class for a candidate of `dtype` (catalogue data)."""
+    key = "float32" if dtype == "float32" else "float64"
+    return {c: float(v[key]) for c, v in catalogue().raw["tolerance_classes"].items()}
 
 
 def default_rules(dtype: str = "float64") -> RuleSet:
     """The class defaults for a candidate of compute dtype `dtype`."""
     key = "float32" if dtype == "float32" else "float64"
-    rules = [Rule("rel", tol_class=c, rel_tol=v, origin=f"default {c} {key}") for c, v in _DEFAULTS[key].items()]
+    classes = class_tolerances(key)
+    rules = [Rule("rel", tol_class=c, rel_tol=v, origin=f"default {c} {key}") for c, v in classes.items()]
     rules += [Rule("equ", tol_class=c, origin=f"default {c}") for c in ("integer", "string")]
     if key == "float32":
-        for pattern, floor in _F32_FLOORS:
-            rel = _DEFAULTS[key]["geometry" if pattern in ("scattering_vec_A_inv", "hkl_frac", "*k_frac") else "physics"]
-            rules.append(Rule("any", tap=pattern, abs_tol=floor, rel_tol=rel, origin="default float32 near-zero floor"))
+        for floor in catalogue().raw.get("float32_floors", ()):
+            rules.append(Rule("any", tap=floor["tap"], abs_tol=float(floor["abs"]), rel_tol=classes[floor["class"]],
+                              origin="default float32 near-zero floor"))
     return RuleSet(rules)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterable
 
 from tracekit.catalogue import Catalogue
+from tracekit.dialect import Dialect
 from tracekit.parse import TraceStream
 from tracekit.stream_state import ParseStats
 from tracekit.records import LoopIndex, TraceRecord
@@ -25,6 +26,7 @@ class ParsedTrace:
     records: dict[tuple[str, LoopIndex], TraceRecord]
     stats: ParseStats
     cat: Catalogue
+    dialect: Dialect = dataclasses.field(default_factory=Dialect)
 
     @property
     def prefix(self) -> str:
@@ -41,8 +43,13 @@ class ParsedTrace:
 
     @property
     def dtype(self) -> str:
-        """Compute dtype of the producing run: META/JSONL header, else float64 (the C)."""
-        return self.stats.meta.get("dtype", "float64")
+        """Compute dtype of the producing run: META/JSONL header, the dialect, else float64."""
+        return self.stats.meta.get("dtype") or self.dialect.dtype or "float64"
+
+    @property
+    def headerless(self) -> bool:
+        """True when the pixel blocks carry no (layer, sub-pixel) index (no loop-index header)."""
+        return any(r.index.layer is None and r.index.source is not None for r in self.records.values())
 
     @functools.cached_property
     def tap_names(self) -> frozenset[str]:
@@ -61,6 +68,14 @@ class ParsedTrace:
             return None
         return float(rec.values[rec.keys.index("pixel_mm")])
 
+    @functools.cached_property
+    def config(self) -> dict:
+        """The configuration printout found before the first pixel block, the C's or in a port's
+        own words (tracekit.config.parse_any_config), or {}."""
+        from tracekit.config import parse_any_config
+
+        return parse_any_config("\n".join(self.stats.config_lines), self.dialect)[0]
+
     def get(self, tap: str, index: LoopIndex = LoopIndex()) -> TraceRecord | None:
         return self.records.get((tap, index))
 
@@ -73,12 +88,13 @@ class ParsedTrace:
 
 
 def read_trace(source: str | Path | Iterable[str], *, name: str | None = None,
-               cat: Catalogue | None = None) -> ParsedTrace:
-    """Parse a trace file (text or JSONL) or an iterable of text lines into a ParsedTrace.
+               cat: Catalogue | None = None, dialect: Dialect | None = None) -> ParsedTrace:
+    """Parse a trace file (text or JSONL) or an iterable of text lines into a ParsedTrace;
+    `dialect` says how a port that is not the C spells its trace (tracekit.dialect).
 
     Raises TraceParseError (exit code 5) for empty, binary, truncated or malformed input.
     """
-    stream = TraceStream(source, name=name, cat=cat)
+    stream = TraceStream(source, name=name, cat=cat, dialect=dialect)
     records: dict[tuple[str, LoopIndex], TraceRecord] = {}
     for rec in stream:
         key = rec.key
@@ -89,4 +105,4 @@ def read_trace(source: str | Path | Iterable[str], *, name: str | None = None,
             rec = dataclasses.replace(rec, index=rec.index._replace(occurrence=occ))
             key = rec.key
         records[key] = rec
-    return ParsedTrace(stream.name, records, stream.stats, stream.cat)
+    return ParsedTrace(stream.name, records, stream.stats, stream.cat, stream.dialect)
