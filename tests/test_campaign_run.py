@@ -80,6 +80,8 @@ def test_add_cases_output_is_accepted_by_matrix_lint(tmp_path):
         assert sorted(p.name for p in (run.input_base.iterdir() if run.input_base else [])) == row["files"]
         if row["files"]:
             assert run.input_base == tmp_path / INPUTS_DIR / run.run_id
+    folders = list((tmp_path / INPUTS_DIR).iterdir()) if (tmp_path / INPUTS_DIR).is_dir() else []
+    assert all(any(folder.iterdir()) for folder in folders)                          # no empty folders
     doc = yaml.safe_load(cases.read_text())
     assert doc["cases"][-1]["runs"][0]["description"].startswith("xfail float32: ")
     again = add_cases(report, cases, registry=registry)                 # already there: kept, not doubled

@@ -139,6 +139,8 @@ def add_cases(report, path: str | Path, *, registry: str | Path | None = None) -
             return result
         new = _appended_text(text, entries) if entries else text
         for run_id, files in inputs.items():
+            if not files:
+                continue
             folder = p.parent / INPUTS_DIR / run_id
             folder.mkdir(parents=True, exist_ok=True)
             for name, body in files.items():
