@@ -69,6 +69,8 @@ def test_add_cases_output_is_accepted_by_matrix_lint(tmp_path):
     cases, registry = tmp_path / "parity_cases.yaml", tmp_path / "thresholds.yaml"
     shutil.copy(CASES_PATH, cases)
     shutil.copy(REGISTRY_PATH, registry)
+    if (CASES_PATH.parent / INPUTS_DIR).is_dir():       # the campaign cases already kept in the matrix
+        shutil.copytree(CASES_PATH.parent / INPUTS_DIR, tmp_path / INPUTS_DIR)
     added = add_cases(report, cases, registry=registry)
     assert added.added == [f"fuzz-s3-{i:04d}" for i in range(6)] and added.registry_written == str(registry)
     lint = lint_matrix(cases_path=cases, registry_path=registry, base=None)

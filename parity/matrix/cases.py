@@ -178,18 +178,15 @@ def _thresholds(klass: str, values: dict, overrides: dict, directions: dict) -> 
     return Thresholds(klass=klass, spec=values["spec"], **th)
 
 
-def _inputs_dir(run: dict, *, base_dir: Path, source: str, where: str, read_args: bool) -> Path | None:
-    """A non-golden run's ``inputs`` folder: relative to the matrix file's folder, inside it, existing."""
+def _inputs_dir(run: dict, *, base_dir: Path, source: str, where: str) -> Path | None:
+    """A non-golden run's ``inputs`` folder: relative to the matrix file's folder and below it."""
     if "inputs" not in run:
         return None
     value = str(run["inputs"])
     parts = value.split("/")
     if not value or value.startswith("/") or any(p in ("", ".", "..") for p in parts):
         raise _fail(source, where, f"inputs must be a folder below the matrix file's folder, got {value!r}")
-    folder = base_dir / value
-    if read_args and not folder.is_dir():
-        raise _fail(source, where, f"inputs folder {value} does not exist beside {source}")
-    return folder
+    return base_dir / value      # like the cwd of a run without one: a missing file fails that run only
 
 
 def _parse_run(run, *, case: dict, base: list[str], golden_root: Path, source: str, where: str,
@@ -230,8 +227,8 @@ def parse_cases(data, *, registry: dict, golden_root: Path = GOLDEN_ROOT, source
                 read_args: bool = True, base_dir: Path | None = None) -> tuple[list[MatrixCase], list[str]]:
     """Cases from loaded YAML plus the list of override findings (unknown or loosening; ``load_cases``
     refuses them, ``pwb matrix lint`` reports them). Structural problems raise ParityInputError.
-    ``read_args=False`` skips reading args.txt (threshold comparisons of old revisions) and the check
-    that ``inputs`` folders exist; ``base_dir`` is the matrix file's folder (default ``golden_root``'s parent)."""
+    ``read_args=False`` skips reading args.txt (threshold comparisons of old revisions); ``base_dir`` is
+    the matrix file's folder, where ``inputs`` folders are (default ``golden_root``'s parent)."""
     base_dir = Path(base_dir) if base_dir is not None else Path(golden_root).parent
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
         raise ParityInputError(f"{source}: needs a top-level 'cases' list")
@@ -249,8 +246,7 @@ def parse_cases(data, *, registry: dict, golden_root: Path = GOLDEN_ROOT, source
         for run in raw["runs"]:
             run_id, golden_dir, args = _parse_run(run, case=raw, base=base, golden_root=golden_root,
                                                   source=source, where=where, read_args=read_args)
-            inputs_dir = _inputs_dir(run, base_dir=base_dir, source=source, where=f"{where} run {run_id}",
-                                     read_args=read_args)
+            inputs_dir = _inputs_dir(run, base_dir=base_dir, source=source, where=f"{where} run {run_id}")
             if run_id in seen_runs:
                 raise _fail(source, where, f"duplicate run id {run_id}")
             seen_runs.add(run_id)
