@@ -37,6 +37,9 @@ COMMAND_MODULES: list[str] = [
     "cli.plan",
     "cli.report",
     "cli.fuzz",
+    "cli.gradcheck",
+    "cli.triage",
+    "cli.shrink",
 ]
 
 

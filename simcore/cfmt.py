@@ -175,7 +175,12 @@ def scanf_int(text: str, pos: int) -> tuple[int | None, int]:
 
 
 def _c_cast_unsigned(values, mask: int, dtype) -> np.ndarray:
-    v = np.trunc(np.asarray(values, dtype=np.float64))
+    v = np.asarray(values)
+    if v.dtype.kind != "f":
+        v = v.astype(np.float64)
+    if v.size and 0.0 <= float(v.min()) and float(v.max()) < mask + 1.0:   # NaN fails both tests
+        return v.astype(dtype)               # all in [0, mask]: plain truncation, one pass
+    v = np.trunc(v.astype(np.float64))
     ok = np.isfinite(v) & (v >= -2.0**31) & (v < 2.0**31)
     return (np.where(ok, v, 0.0).astype(np.int64) & mask).astype(dtype)
 

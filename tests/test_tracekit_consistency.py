@@ -176,3 +176,60 @@ def test_inconsistent_without_any_reference_counterpart(ref, c_lines):
     assert not result.live and result.hint.cls == "trace_inconsistent"
     assert result.first.tap == "scattering_vec_A_inv" and result.first.ref == () and result.first.status == "inconsistent"
     json.dumps(result.to_dict(), allow_nan=False)
+
+
+THICK_ARGS = ["-default_F", "100", "-cell", "100", "100", "100", "90", "90", "90", "-lambda", "1", "-N", "5",
+              "-detpixels", "16", "-pixel", "0.1", "-distance", "100", "-oversample", "1", "-detector_thick", "100"]
+
+
+def test_a_one_block_port_of_a_thick_detector_borrows_the_layer_count(tmp_path):
+    """-detector_thick 100 (2 layers, I summed over both): simcore's own trace prints both blocks
+    and is consistent. A port that prints only the first block and no loop sizes, and leaves the
+    capture fraction out (1, carried into its final value), is the live computation: its one block
+    is not the whole sum because the reference says the run has 2 layers, so the intensity sum is
+    skipped, not failed, and the divergence is at capture_fraction."""
+    out = subprocess.run([sys.executable, "-m", "simcore", *THICK_ARGS, "-floatfile", "f.bin", "-trace_pixel", "8", "8"],
+                         cwd=tmp_path, capture_output=True, text=True, check=True)
+    lines = out.stdout.splitlines()
+    ref = read_trace(lines, name="simcore")
+    assert ref.stats.layers == 2 and ref.config["detector_thicksteps"] == 2
+    own = check_consistency(ref, config=ref.config)
+    assert own.ok and "intensity_sum" in {c.name for c in own.checks}, own.summary()
+    capture = float(next(ln.split()[2] for ln in lines if ln.startswith("TRACE_PY: capture_fraction ")))
+    assert 0.1 < capture < 0.5
+    port = fx.drop_headers([ln for ln in fx.one_block(lines, 0) if "_META " not in ln])
+    port = fx.map_values(port, "capture_fraction", lambda v: [1.0])
+    for tap in ("I_pixel_final", "floatimage_accumulated"):
+        port = fx.scale(port, tap, 1 / capture)
+    cand = read_trace(fx.reprefix(fx.pixel_lines(port), "TRACE_PY"), name="port")
+    assert cand.stats.layers is None and not cand.config
+    blind = check_consistency(cand, dtype="float32")     # alone, one block looks like the whole sum
+    assert [c.name for c in blind.failing] == ["intensity_sum"] and "ratio 2.0" in blind.summary()
+    told = check_consistency(cand, dtype="float32", run_config=ref.config)
+    assert told.ok and any("2 detector layer(s) but 1 block(s)" in s for s in told.skipped), told.skipped
+    assert check_closure(cand, read_image(tmp_path / "f.bin", (16, 16)) / capture, (8, 8), dtype="float32").ok
+    result = diff_traces(ref, cand, dtype="float32")
+    assert result.live, result.consistency.summary()
+    assert result.first.tap == "capture_fraction" and result.hint.cls == "constant_factor"
+
+
+def test_the_culprit_of_a_failing_check_is_the_tap_the_reference_also_rejects(ref, c_lines):
+    """The lattice block re-derived after the fact from q in A^-1 (the label's unit, not the
+    catalogue's): q, h, the rounding and the lattice factors agree with each other, the intensity
+    sum is the live one. Two checks fail: q = (d - i)/lambda, whose inputs d, i, lambda agree with
+    the reference while q does not, and I = sum F_cell^2 F_latt^2, where F_latt is the one the
+    reference rejects. The first divergence names q, not the first input (incident_vec)."""
+    lines = fx.scale(fx.scale(c_lines, "scattering_vec_A_inv", 1e-10), "hkl_frac", 1e-10)
+    lines = fx.map_values(lines, "hkl_rounded", lambda v: [0.0, 0.0, 0.0])
+    for tap in ("F_latt_a", "F_latt_b", "F_latt_c"):
+        lines = fx.map_values(lines, tap, lambda v: [5.0])          # sincg(pi h, 5) at h ~ 1e-10
+    lines = fx.map_values(lines, "F_latt", lambda v: [125.0])
+    cand = read_trace(lines)
+    cons = check_consistency(cand, config=cand.config)
+    assert {c.name for c in cons.failing} == {"scattering_vector", "intensity_sum"}, cons.summary()
+    assert {"incident_vec", "diffracted_vec", "lambda_meters"} <= set(cons.disagreeing)
+    assert cons.suspects[0] == "scattering_vec_A_inv"           # without a reference: the output first
+    result = diff_traces(ref, cand)
+    assert not result.live and result.hint.cls == "trace_inconsistent"
+    assert result.first.tap == "scattering_vec_A_inv" and result.first.status == "fail"
+    assert result.to_dict()["first_divergence"]["tap"] == "scattering_vec_A_inv"

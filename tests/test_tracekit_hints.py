@@ -118,3 +118,16 @@ def test_mosaic_rng(golden_dir):
     result = diff_traces(ref, cand)
     assert result.live and result.first.tap == "rot_a_angstroms" and result.first.index.mosaic > 0
     assert result.hint.cls == "mosaic_rng"
+
+
+def test_a_turned_crystal_at_domain_zero_is_the_mosaic_only_when_the_static_cell_agrees(golden_dir):
+    """Mosaic on (0.5 deg, 5 domains): a port with another misset turns rot_a/b/c at domain 0 as
+    well, but its static cell (rot_*_star, misset included) differs: not the mosaic matrices."""
+    ref = c_trace(golden_dir, "feat_mosaic_dom5", (249, 200))
+    assert ref.config["mosaic_spread_deg"] == 0.5
+    keep = ["-oversample", str(ref.stats.oversample)]          # the misset would change the auto-oversample
+    cand = read_trace(simcore("feat_mosaic_dom5", (249, 200), lambda a: a + ["-misset", "1", "2", "0", *keep]))
+    result = diff_traces(ref, cand)
+    assert result.live and result.first.tap == "rot_a_angstroms" and result.first.index.mosaic == 0
+    assert any(r.failed for r in result.rows if r.tap == "rot_a_star_A_inv")
+    assert result.hint.cls != "mosaic_rng", result.hint.text

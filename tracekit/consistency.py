@@ -14,9 +14,12 @@ under the tolerance of the candidate's dtype and of its print precision:
   source2_products      SOURCE2 squares and contribution
 
 A check runs only where its inputs are printed (and, for intensity_sum, where the printed terms
-are all the terms: one source, phi step and mosaic domain, no -water background, no
--oversample_* flag). N for the lattice factors comes from the configuration printout when there
-is one, else the smallest N that fits is inferred (and must fit every block).
+are all the terms: steps x detector layers blocks, no -water background, no -oversample_* flag).
+N for the lattice factors comes from the configuration printout when there is one, else the
+smallest N that fits is inferred (and must fit every block). A trace that prints no loop sizes
+(a port's one-block trace) borrows them from `run_config`, the configuration of the same run
+printed by the other side (the reference): only the keys of RUN_KEYS, and only to decide that a
+check cannot judge (a sum of 2 layers against 1 printed block), never as values to check against.
 Closure: the trace's final pixel value must equal the image's pixel (`check_closure`).
 """
 from __future__ import annotations
@@ -28,14 +31,14 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from tracekit.consistency_rules import Check, Consistency, fit_n, num, run_checks, sincg
+from tracekit.consistency_rules import RUN_KEYS, Check, Consistency, fit_n, num, run_checks, sincg
 from tracekit.errors import TraceParseError, TraceUsageError
 from tracekit.records import SETUP_INDEX, LoopIndex
 from tracekit.tolerance import class_tolerances
 from tracekit.trace import ParsedTrace
 
 _U32 = 2.0 ** -24
-__all__ = ["Check", "Closure", "Consistency", "check_closure", "check_consistency", "fit_n", "read_image",
+__all__ = ["RUN_KEYS", "Check", "Closure", "Consistency", "check_closure", "check_consistency", "fit_n", "read_image",
            "sincg", "trace_pixel"]
 
 
@@ -59,10 +62,15 @@ class Closure:
 
 
 def check_consistency(trace: ParsedTrace, *, dtype: str | None = None,
-                      config: Mapping[str, Any] | None = None) -> Consistency:
-    """Recompute what the trace's own taps imply (see module docstring)."""
+                      config: Mapping[str, Any] | None = None,
+                      run_config: Mapping[str, Any] | None = None) -> Consistency:
+    """Recompute what the trace's own taps imply (see module docstring). `config` is the trace's
+    own configuration; `run_config` (the reference's, same arguments) fills only the RUN_KEYS the
+    trace does not print itself, which can only make a check skip."""
     dtype = dtype or trace.dtype
-    return run_checks(_View(trace, dtype, dict(config or {})))
+    merged = {k: v for k, v in (run_config or {}).items() if k in RUN_KEYS}
+    merged.update(config or {})
+    return run_checks(_View(trace, dtype, merged))
 
 
 class _View:

@@ -15,11 +15,16 @@ from tracekit.records import SETUP_INDEX, LoopIndex
 
 Vec = tuple[float, ...]
 _MAX_N = 1000
+#: configuration keys that only decide whether a check can judge (how many terms the printed
+#: blocks leave out, a background in the sum, a lattice shape without sincg): a trace that does
+#: not print them may take them from the reference's configuration of the same run.
+RUN_KEYS = frozenset({"detector_thicksteps", "water_size_m", "crystal_shape"})
 
 
 @dataclass(frozen=True)
 class Check:
-    """One recomputation: the taps it relates, where, and whether they agree."""
+    """One recomputation: the taps it relates (inputs first, the recomputed output last), where,
+    and whether they agree."""
 
     name: str
     taps: tuple[str, ...]
@@ -58,14 +63,13 @@ class Consistency:
 
     @property
     def suspects(self) -> list[str]:
-        """The taps most likely wrong: in failing checks, vouched for by no passing check, and in
-        the most kinds of failing check (e.g. lambda_meters, in both the wavelength-units and the
-        scattering-vector check); all disagreeing taps when nothing narrows them."""
-        vouched = {t for c in self.checks if c.ok for t in c.taps}
-        narrowed = [t for t in self.disagreeing if t not in vouched] or self.disagreeing
-        kinds = {t: len({c.name for c in self.failing if t in c.taps}) for t in narrowed}
-        top = max(kinds.values(), default=0)
-        return [t for t in narrowed if kinds[t] == top]
+        """The taps most likely wrong without a reference (tracekit.blame): per failing check its
+        output, then its inputs no passing check vouches for (all of them when every one is
+        vouched); the taps blamed by the most failing checks (e.g. q, by the scattering-vector
+        and the Miller check)."""
+        from tracekit.blame import culprits
+
+        return culprits(self.checks)
 
     def summary(self) -> str:
         parts = [f"{c.name} at {c.index.label()}: {c.detail}" for c in self.failing[:3]]
@@ -274,10 +278,11 @@ def _sum_not_checkable(view) -> str | None:
     e, cfg = view.pixel, view.config
     if not any(_has(b, "F_latt") for b in view.blocks.values()):
         return "no block prints F_latt"
-    layers = view.trace.stats.layers or 1
+    layers = view.trace.stats.layers or int(cfg.get("detector_thicksteps") or 1)
     steps = int(e["steps"][0])
     if steps * layers != len(view.blocks):
-        return f"steps = {steps} but {len(view.blocks)} block(s) printed: other sources/phi/mosaic terms not printed"
+        return (f"steps = {steps} x {layers} detector layer(s) but {len(view.blocks)} block(s) printed: "
+                "other sources/phi/mosaic/layer terms not printed")
     if any(_has(e, f) and e[f][0] for f in ("oversample_thick", "oversample_polar", "oversample_omega")):
         return "an -oversample_* flag multiplies the running sum"
     if cfg.get("water_size_m"):

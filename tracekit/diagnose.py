@@ -8,11 +8,16 @@
   the beam centre and the distance (where printed) agree. The candidate's pix0 is tested against the other pivot rule built from the reference's own
   numbers (BEAM: ``-F f - S s + distance b``; SAMPLE: ``-F f - S s + close_distance o``); a shift
   inside the detector plane is a beam-centre convention (half a pixel: MOSFLM's +0.5 px);
+* sub-pixel offset: a pixel-level position (pixel_pos_meters) moves inside the detector plane,
+  pix0 and the axes agreeing, by whole halves of a sub-pixel (pixel / (2 oversample), the
+  oversample from the loop header or the configuration) along fast and slow: ``sampling``
+  (sub-pixel corners instead of centres, another sub-pixel order); by 1/2 or 1 pixel per axis:
+  ``half_pixel``;
 * float32 precision: the candidate computes in float32, the reference has a large Miller index
   near an integer, and the difference sits in a lattice factor or the intensity sum;
-* phi carry-over: rot_a/b/c differ at phi step 0 by a rotation (same length) of whole phi steps,
-  or differ in some blocks and agree in others;
-* mosaic RNG: differences only at mosaic domain > 0;
+* phi carry-over, mosaic RNG (tracekit.crystal_hints): rot_a/b/c turned by whole phi steps at
+  phi step 0; differences only at mosaic domains > 0; or the crystal turned rigidly at domain 0
+  (not about the spindle, the static cell agreeing) with mosaic on;
 * constant factor: a scale factor (polar, omega, capture, fluence, r_e) or the final value differs
   while the sum upstream agrees, naming the factor a missing or doubled one would explain.
 
@@ -23,6 +28,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+from tracekit.crystal_hints import LATTICE, mosaic_domain0, mosaic_domains, phi0
 from tracekit.hints import Hint, common_ratio
 from tracekit.records import LoopIndex
 from tracekit.trace import ParsedTrace
@@ -33,10 +39,6 @@ BEAM_CENTRE = ("beam_center_m", "Fbeam_m", "Sbeam_m", "Fclose_m", "Sclose_m")
 AXES = ("fdet_vec", "sdet_vec", "fdet_after_twotheta", "sdet_after_twotheta", "odet_after_twotheta",
         "DETECTOR_FAST_AXIS", "DETECTOR_SLOW_AXIS", "DETECTOR_NORMAL_AXIS")
 SAMPLING = ("steps", "oversample_thick", "oversample_polar", "oversample_omega")
-LATTICE = ("F_latt", "F_latt_a", "F_latt_b", "F_latt_c", "phi_F_latt", "phi_F_latt_b", "source2_F_latt",
-           "source2_F_latt_squared", "source2_I_contribution", "I_before_scaling", "I_pixel_final",
-           "floatimage_accumulated", "tap5_I_before_scaling", "tap5_I_pixel_final")
-ROT = ("rot_a_angstroms", "rot_b_angstroms", "rot_c_angstroms")
 SCALE = ("polar", "omega_pixel", "capture_fraction", "fluence_photons_per_m2", "r_e_sqr", "r_e_meters")
 FINAL = ("I_pixel_final", "floatimage_accumulated", "tap5_I_pixel_final")
 _LARGE_H = 8.0
@@ -52,7 +54,8 @@ def diagnose(first, rows: Sequence, ref: ParsedTrace, cand: ParsedTrace, *, dtyp
     for r in rows:
         by_tap.setdefault(r.tap, []).append(r)
     geometry_first = first.tap in PIX0 + BEAM_CENTRE and first.index.source is None
-    for rule in (_pivot, _beam_centre, _sampling, _float32, _mosaic, _phi0, _constant):
+    for rule in (_pivot, _beam_centre, _sampling, _subpixel, _float32, mosaic_domains, phi0, mosaic_domain0,
+                 _constant):
         if rule is _sampling and geometry_first:
             continue
         hint = rule(first, by_tap, ref, cand, dtype, pixel_m, value_hint)
@@ -186,6 +189,48 @@ def _beam_centre(first, by_tap, ref, cand, dtype, pixel_m, vh) -> Hint | None:
                 f"{px} while the axes agree: the beam centre (Fbeam/Sbeam from -Xbeam/-Ybeam) differs")
 
 
+def _subpixel(first, by_tap, ref, cand, dtype, pixel_m, vh) -> Hint | None:
+    spec = ref.cat.get(first.tap)
+    pixel_m = pixel_m or _num(ref.config.get("pixel_m")) or _num(cand.config.get("pixel_m"))
+    if (spec is None or not spec.position or first.tap in PIX0 + BEAM_CENTRE or len(first.ref) != 3
+            or not pixel_m or not _agree(by_tap, PIX0 + AXES)):
+        return None
+    f = _vec(ref, "fdet_vec", "fdet_after_twotheta", "DETECTOR_FAST_AXIS")
+    s = _vec(ref, "sdet_vec", "sdet_after_twotheta", "DETECTOR_SLOW_AXIS")
+    if f is None or s is None or len(f) != 3 or len(s) != 3:
+        return None
+    delta = [y - x for x, y in zip(first.ref, first.cand)]
+    df, ds = (sum(a * b for a, b in zip(delta, v)) / pixel_m for v in (f, s))      # in pixels
+    rest = math.sqrt(max(sum(x * x for x in delta) / pixel_m ** 2 - df * df - ds * ds, 0.0))
+    if rest > 1e-2 * max(abs(df), abs(ds)) or max(abs(df), abs(ds)) < 1e-3:
+        return None
+    moved = f"{first.tap} moves by {df:+.4g} px fast, {ds:+.4g} px slow (pixel {pixel_m * 1e3:g} mm)"
+    if _multiples(df, ds, 2) and max(abs(df), abs(ds)) <= 1.0 + 1e-2:
+        if vh.cls == "half_pixel":
+            return vh
+        return Hint("half_pixel", f"{moved}: half or whole pixels, pixel centre vs corner or a beam-centre "
+                    "offset (MOSFLM +0.5 px)")
+    os_ = ref.stats.oversample or _num(ref.config.get("oversample")) or cand.stats.oversample \
+        or _num(cand.config.get("oversample"))
+    if not os_ or int(os_) < 2 or not _multiples(df, ds, 2 * int(os_)):
+        return None
+    os_ = int(os_)
+    k = round(max(abs(df), abs(ds)) * 2 * os_)
+    what = ("half a sub-pixel: sub-pixel corners instead of centres" if k == 1 else
+            f"{k} half sub-pixels: another sub-pixel position or order")
+    return Hint("sampling", f"{moved} = {what} (oversample {os_}: sub-pixel {pixel_m * 1e3 / os_:g} mm; the C "
+                f"samples sub-pixel centres, (i + 0.5)/{os_} of the pixel, i = 0..{os_ - 1})")
+
+
+def _multiples(df: float, ds: float, per_pixel: int) -> bool:
+    """Both shifts (in pixels) are whole multiples of 1/per_pixel, within 2 % of that step."""
+    return all(abs(x * per_pixel - round(x * per_pixel)) <= 0.02 for x in (df, ds))
+
+
+def _num(v) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 else None
+
+
 def _float32(first, by_tap, ref, cand, dtype, pixel_m, vh) -> Hint | None:
     if dtype != "float32" or first.tap not in LATTICE or _failed(by_tap, "hkl_frac"):
         return None
@@ -206,61 +251,6 @@ def _float32(first, by_tap, ref, cand, dtype, pixel_m, vh) -> Hint | None:
 
 def _same_block(a: LoopIndex, b: LoopIndex) -> bool:
     return (a.layer, a.sub_s, a.sub_f, a.occurrence) == (b.layer, b.sub_s, b.sub_f, b.occurrence)
-
-
-def _phi0(first, by_tap, ref, cand, dtype, pixel_m, vh) -> Hint | None:
-    rot_rows = [r for t in ROT for r in by_tap.get(t, ())]
-    bad = [r for r in rot_rows if r.failed]
-    if not bad or (first.tap not in ROT and first.tap not in ("hkl_frac", "hkl_rounded") + LATTICE):
-        return None
-    if any(r.index.phi not in (0, None) or r.index.mosaic not in (0, None) for r in bad):
-        return None
-    r0 = bad[0]
-    angle = _angle(r0.ref, r0.cand)
-    if angle is None:
-        return None
-    steps = _phi_steps(ref)
-    ok_rows = [r for r in rot_rows if not r.failed and r.index.phi in (0, None)]
-    whole = ""
-    if steps:
-        step, last = steps
-        k = angle / step if step else 0
-        if step and abs(k - round(k)) < 1e-3 and round(k) >= 1:
-            whole = f" = {round(k)} phi step(s) of {step:g} deg" + (" (the last phi of the previous pass)"
-                                                                     if abs(angle - last) < 1e-3 else "")
-    if not whole and not ok_rows:
-        return None
-    where = f"; it agrees in {len(ok_rows)} other row(s)" if ok_rows else ""
-    return Hint("phi0_carryover", f"{r0.tap} at phi step 0 ({r0.index.label()}) is the reference's rotated by "
-                f"{angle:.6g} deg{whole}, same length{where}: the C's phi = 0 carry-over")
-
-
-def _angle(r: Sequence, c: Sequence) -> float | None:
-    if len(r) != 3 or any(isinstance(v, str) for v in (*r, *c)):
-        return None
-    nr, nc = math.sqrt(sum(x * x for x in r)), math.sqrt(sum(x * x for x in c))
-    if not nr or abs(nr / nc - 1) > 1e-5:
-        return None
-    cos = max(-1.0, min(1.0, sum(x * y for x, y in zip(r, c)) / (nr * nc)))
-    angle = math.degrees(math.acos(cos))
-    return angle if angle > 1e-6 else None
-
-
-def _phi_steps(ref: ParsedTrace) -> tuple[float, float] | None:
-    phis = sorted({(r.index.phi, float(r.values[0])) for r in ref.by_tap("phi_deg") if r.index.phi is not None})
-    if len(phis) < 2:
-        return None
-    return phis[1][1] - phis[0][1], phis[-1][1]
-
-
-def _mosaic(first, by_tap, ref, cand, dtype, pixel_m, vh) -> Hint | None:
-    if first.index.mosaic is None or first.index.mosaic == 0:
-        return None
-    zero = [r for r in by_tap.get(first.tap, ()) if r.index.mosaic == 0]
-    if zero and all(not r.failed for r in zero):
-        return Hint("mosaic_rng", f"{first.tap} differs at mosaic domain {first.index.mosaic} and agrees at domain 0 "
-                    f"({len(zero)} row(s)): the mosaic rotation matrices (domain 0 is the identity in the C)")
-    return None
 
 
 def _constant(first, by_tap, ref, cand, dtype, pixel_m, vh) -> Hint | None:

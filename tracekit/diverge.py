@@ -11,6 +11,7 @@ from tracekit import hints
 from tracekit.align import Alignment, Pair, align
 import numpy as np
 
+from tracekit.blame import agreement, culprits
 from tracekit.catalogue import KnownDefect, TapSpec
 from tracekit.consistency import check_closure, check_consistency, read_image
 from tracekit.diagnose import diagnose
@@ -51,7 +52,7 @@ def diff_traces(ref: ParsedTrace, cand: ParsedTrace, *, rules: RuleSet | Sequenc
     used = sorted({d for r in rows for d in r.defects})
     diff.notes += [f"{d.id}: {d.explanation}" for d in ref.cat.defects if d.id in used]
     if consistency:
-        diff.consistency = check_consistency(cand, dtype=dtype, config=cand.config)
+        diff.consistency = check_consistency(cand, dtype=dtype, config=cand.config, run_config=ref.config)
         diff.ref_consistency = check_consistency(ref, dtype=ref.dtype, config=ref.config)
         if not diff.ref_consistency.ok:
             diff.warnings.append("the reference trace contradicts itself (a catalogue formula or an unrecorded "
@@ -71,7 +72,7 @@ def _first_divergence(diff: TraceDiff, rows: list[TapComparison], ref: ParsedTra
         i0 = _first_disagreeing(diff, rows)
         i0 = failing[0] if i0 is None and failing else i0
         if i0 is None:
-            diff.first = _uncompared_row(diff, cand)
+            diff.first = _uncompared_row(diff, cand, rows)
         else:
             diff.first = rows[i0]
             diff.context = _upstream(rows[:i0], diff.first.index, context)
@@ -95,17 +96,25 @@ def _first_divergence(diff: TraceDiff, rows: list[TapComparison], ref: ParsedTra
     diff.hint = hint
 
 
+def _culprits(diff: TraceDiff, rows: list[TapComparison]) -> list[str]:
+    """The taps of the failing consistency checks that are wrong (tracekit.blame): those that also
+    disagree with the reference, not those the reference vindicates."""
+    if diff.consistency is None or diff.consistency.ok:
+        return []
+    return culprits(diff.consistency.checks, agreement(rows))
+
+
 def _first_disagreeing(diff: TraceDiff, rows: list[TapComparison]) -> int | None:
-    bad = set(diff.consistency.suspects if diff.consistency is not None and not diff.consistency.ok else ())
+    bad = set(_culprits(diff, rows))
     if diff.closure is not None and diff.closure.ok is False and diff.closure.tap:
         bad.add(diff.closure.tap)
-    return next((i for i, r in enumerate(rows) if r.tap in bad), None)
+    hits = [i for i, r in enumerate(rows) if r.tap in bad]
+    return next((i for i in hits if rows[i].failed), hits[0] if hits else None)
 
 
-def _uncompared_row(diff: TraceDiff, cand: ParsedTrace) -> TapComparison:
+def _uncompared_row(diff: TraceDiff, cand: ParsedTrace, rows: list[TapComparison]) -> TapComparison:
     """A row for a disagreeing candidate tap that has no reference counterpart (ref empty)."""
-    taps = (diff.consistency.suspects if diff.consistency is not None and not diff.consistency.ok else []) or \
-        [diff.closure.tap or "floatimage_accumulated"]
+    taps = _culprits(diff, rows) or [diff.closure.tap or "floatimage_accumulated"]
     rec = next((r for r in cand.records.values() if r.tap == taps[0]), None)
     spec = cand.cat.get(taps[0])
     return TapComparison(taps[0], rec.index if rec else LoopIndex(), spec.unit if spec else "?",

@@ -172,3 +172,160 @@ def matching_patterns(token: str) -> list[Pattern]:
             if pat.stops:
                 break
     return found
+
+
+# ---- help text (python -m simcore -h) --------------------------------------------------------------
+# handler → (value placeholder, one-line description), units as the command line takes them. Every
+# handler of C_PATTERNS and every SIMCORE_FLAGS entry has one (tests/test_simcore_help.py).
+HELP: dict[str, tuple[str, str]] = {
+    "mask": ("FILE.img", "SMV mask: pixels that are 0 are not rendered (its header also sets geometry)"),
+    "Na": ("N", "unit cells along a"),
+    "Nb": ("N", "unit cells along b"),
+    "Nc": ("N", "unit cells along c"),
+    "N": ("N", "unit cells along a, b and c"),
+    "cell": ("a b c al be ga", "unit cell in Å and degrees (instead of -mat)"),
+    "misset": ("X Y Z|random", "crystal misset rotations in degrees, or a random orientation"),
+    "sample_xyz": ("MM", "crystal size along x, y and z in mm (sets N from it)"),
+    "sample_x": ("MM", "crystal size along x (beam), sets Na"),
+    "sample_y": ("MM", "crystal size along y, sets Nb"),
+    "sample_z": ("MM", "crystal size along z, sets Nc"),
+    "density": ("G/CC", "accepted, no effect (as in the C)"),
+    "MW": ("DA", "accepted, no effect (as in the C)"),
+    "Xbeam": ("MM", "beam centre, fast axis (pivot beam)"),
+    "Ybeam": ("MM", "beam centre, slow axis (pivot beam)"),
+    "Xclose": ("MM", "point of closest approach, fast axis (pivot sample)"),
+    "Yclose": ("MM", "point of closest approach, slow axis (pivot sample)"),
+    "ORGX": ("PX", "XDS origin, fast axis (pivot sample)"),
+    "ORGY": ("PX", "XDS origin, slow axis (pivot sample)"),
+    "pivot": ("beam|sample", "detector pivot (named conventions override it)"),
+    "conv_MOSFLM": ("", "MOSFLM detector convention (the default)"),
+    "conv_XDS": ("", "XDS detector convention"),
+    "conv_ADXV": ("", "ADXV detector convention"),
+    "conv_DENZO": ("", "DENZO detector convention"),
+    "conv_DIALS": ("", "DIALS detector convention"),
+    "vec_fdet": ("X Y Z", "fast-axis unit vector (CUSTOM convention)"),
+    "vec_sdet": ("X Y Z", "slow-axis unit vector (CUSTOM convention)"),
+    "vec_odet": ("X Y Z", "detector normal (CUSTOM convention)"),
+    "vec_beam": ("X Y Z", "incident beam direction (CUSTOM convention)"),
+    "vec_polar": ("X Y Z", "polarization (E-vector) direction (CUSTOM convention)"),
+    "vec_spindle": ("X Y Z", "rotation axis (CUSTOM convention)"),
+    "vec_twotheta": ("X Y Z", "two-theta axis (CUSTOM convention; also read as -twotheta)"),
+    "vec_pix0": ("X Y Z", "first pixel position in m (CUSTOM convention; the value is ignored, as in the C)"),
+    "distance": ("MM", "sample-to-detector distance along the beam (pivot beam; default 100)"),
+    "close_distance": ("MM", "distance to the point of closest approach (pivot sample)"),
+    "detector_abs": ("UM|inf", "sensor attenuation length in µm (inf or 0: no absorption)"),
+    "detector_thick": ("UM", "sensor thickness"),
+    "thicksteps": ("N", "sensor layers"),
+    "twotheta": ("DEG", "detector two-theta swing (pivot sample)"),
+    "rotx": ("DEG", "detector rotation about x"),
+    "roty": ("DEG", "detector rotation about y"),
+    "rotz": ("DEG", "detector rotation about z"),
+    "detsize": ("MM", "detector size, both axes"),
+    "detsize_f": ("MM", "detector size, fast axis"),
+    "detsize_s": ("MM", "detector size, slow axis"),
+    "detpixels": ("N", "detector pixels, both axes (overrides -detsize)"),
+    "detpixels_f": ("N", "detector pixels, fast axis"),
+    "detpixels_s": ("N", "detector pixels, slow axis"),
+    "curved_det": ("", "curved detector: every pixel at the same distance from the sample"),
+    "pixel": ("MM", "pixel size (default 0.1)"),
+    "point_pixel": ("", "solid angle 1/R² (no pixel obliquity)"),
+    "polar": ("K", "Kahn polarization factor (default 0)"),
+    "nopolar": ("", "no polarization correction"),
+    "os_thick": ("", "sensor absorption per sub-pixel (not once per pixel)"),
+    "os_polar": ("", "polarization per sub-pixel"),
+    "os_omega": ("", "solid angle per sub-pixel"),
+    "oversample": ("N", "sub-pixels per pixel edge (<= 0: automatic)"),
+    "roi": ("X0 X1 Y0 Y1", "render only this region (pixels, x fast, inclusive)"),
+    "lambda": ("A", "wavelength in Å (default 1)"),
+    "energy": ("EV", "photon energy (sets the wavelength)"),
+    "fluence": ("PH/M2", "incident photons per m² (default 1.259e29)"),
+    "flux": ("PH/S", "incident flux (fluence from flux, exposure and beam size)"),
+    "exposure": ("S", "exposure time"),
+    "beamsize": ("MM", "beam size (also clips the crystal)"),
+    "mosaic": ("DEG", "mosaic spread"),
+    "mosaic_dom": ("N", "mosaic domains"),
+    "dispersion": ("PCT", "spectral dispersion, percent"),
+    "dispsteps": ("N", "wavelengths across the dispersion"),
+    "divergence": ("MRAD", "beam divergence, both directions"),
+    "hdivrange": ("MRAD", "horizontal divergence range"),
+    "vdivrange": ("MRAD", "vertical divergence range"),
+    "hdivstep": ("MRAD", "horizontal divergence step"),
+    "hdivsteps": ("N", "horizontal divergence steps"),
+    "vdivstep": ("MRAD", "vertical divergence step"),
+    "vdivsteps": ("N", "vertical divergence steps"),
+    "divsteps": ("N", "divergence steps, both directions"),
+    "round_div": ("", "elliptical divergence cut (the default)"),
+    "square_div": ("", "rectangular divergence grid (no cut)"),
+    "adc": ("COUNTS", "ADC offset added to int and noise pixels (default 40)"),
+    "phi": ("DEG", "starting spindle angle"),
+    "osc": ("DEG", "oscillation range"),
+    "phistep": ("DEG", "spindle step"),
+    "phisteps": ("N", "spindle steps"),
+    "dmin": ("A", "skip scattering beyond this resolution"),
+    "mat": ("FILE", "MOSFLM orientation matrix (reciprocal cell; instead of -cell)"),
+    "hkl": ("FILE", "structure factors, 'h k l F' lines (writes Fdump.bin for next time)"),
+    "default_F": ("F", "structure factor for every hkl not listed (default 0)"),
+    "dump": ("FILE", "read and write the structure factor dump here (default Fdump.bin)"),
+    "img": ("FILE.img", "SMV image whose header sets the geometry"),
+    "stolout": ("FILE", "accepted, no effect (as in the C)"),
+    "stol": ("FILE", "accepted, no effect (as in the C)"),
+    "sourcefile": ("FILE", "sources: 'X Y Z weight lambda' lines (m)"),
+    "floatfile": ("FILE", "raw 4-byte float image (default floatimage.bin)"),
+    "intfile": ("FILE", "SMV 2-byte int image (default intimage.img)"),
+    "pgmfile": ("FILE", "PGM preview (default image.pgm)"),
+    "noisefile": ("FILE", "SMV image with Poisson noise (default noiseimage.img)"),
+    "nonoise": ("", "no noise image"),
+    "nopgm": ("", "no PGM preview"),
+    "scale": ("S", "int image scale (<= 0: 55000/max pixel)"),
+    "pgmscale": ("S", "PGM scale (<= 0: automatic; also turns the PGM on)"),
+    "coherent": ("", "accepted, no effect (as in the C)"),
+    "printout": ("", "the C's per-pixel debug printout (not printed by simcore; turns off the meter)"),
+    "noprogress": ("", "no progress meter"),
+    "progress": ("", "'NN% done' progress meter on stdout (the default)"),
+    "interpolate": ("", "tricubic interpolation of structure factors"),
+    "nointerpolate": ("", "no structure factor interpolation"),
+    "shape_round": ("", "ellipsoidal crystal shape"),
+    "shape_square": ("", "parallelepiped crystal shape (the default)"),
+    "shape_gauss": ("", "Gaussian crystal shape"),
+    "shape_tophat": ("", "top-hat spots"),
+    "fudge": ("X", "shape transform width factor (default 1)"),
+    "printout_pixel": ("F S", "debug printout of one pixel (fast, slow; not printed by simcore)"),
+    "seed": ("N", "noise seed (default: the time)"),
+    "mosaic_seed": ("N", "mosaic domain seed (default 12345678)"),
+    "misset_seed": ("N", "random misset seed (default: the time)"),
+    "water": ("UM", "water droplet size for the background"),
+}
+
+SIMCORE_HELP: dict[str, tuple[str, str]] = {
+    "-trace_pixel": ("S F", "print TRACE_PY lines for one pixel (slow, fast), as the instrumented C"),
+    "-dump_pixel": ("S F", "same as -trace_pixel"),
+    "-trace_all_indices": ("", "trace every source/phi/mosaic index, not only the first"),
+    "-trace_jsonl": ("FILE", "also write the trace as JSONL"),
+    "-dtype": ("float32|float64", "engine precision (default float32)"),
+    "-device": ("cpu|cuda[:N]", "where the engine runs (default cpu)"),
+    "-emulate_c": ("NAME=on|off", "switch a C quirk emulation (phi_carryover, interp_switchoff)"),
+    "-max_memory_gb": ("GB", "memory budget for one chunk of pixels"),
+    "-compile": ("", "torch.compile the engine"),
+    "-threads": ("N", "torch CPU threads"),
+    "-config_json": ("FILE", "write the effective configuration as JSON"),
+}
+
+# How a flag is shown when its C pattern is only a prefix of the word users type (the C matches by
+# substring, so the full word fires the same handler).
+HELP_NAMES: dict[str, str] = {"-sample_heigh": "-sample_height", "-heigh": "-height",
+                              "-xtal_heigh": "-xtal_height", "-mosaici": "-mosaicity",
+                              "-mosaic_spr": "-mosaic_spread", "-mosaic_dom": "-mosaic_domains"}
+
+
+def help_rows() -> list[tuple[str, str]]:
+    """(``-flag, -synonym VALUE``, description) per handler, in the C's order, then simcore's own."""
+    names: dict[str, list[str]] = {}
+    for pat in C_PATTERNS:
+        names.setdefault(pat.handler, []).append(HELP_NAMES.get(pat.text, pat.text))
+    rows = []
+    for handler, flags in names.items():
+        value, text = HELP[handler]
+        rows.append((", ".join(flags) + (f" {value}" if value else ""), text))
+    for flag, (value, text) in SIMCORE_HELP.items():
+        rows.append((flag + (f" {value}" if value else ""), text))
+    return rows

@@ -74,7 +74,7 @@ def write_outputs(result, paths: dict[str, str], *, cwd: str | None = None) -> l
 
     setup = result.setup
     c = setup.cargs
-    image = result.image.detach().cpu().numpy().astype(np.float32)
+    image = result.image.detach().cpu().numpy().astype(np.float32, copy=False)
     st = image_stats(image, setup)
     roi = setup.roi
     lines = [f"solid angle subtended by detector = {c_g(result.omega_sum / setup.steps)} steradian "
@@ -85,7 +85,7 @@ def write_outputs(result, paths: dict[str, str], *, cwd: str | None = None) -> l
 
     if "float" in paths:
         lines.append(f"writing {paths['float']} as {image.size} 4-byte floats")
-        _atomic_write(where("float"), image.astype("<f4").tobytes())
+        _atomic_write(where("float"), np.ascontiguousarray(image, dtype="<f4").tobytes())
     lines.append(f"max_I = {c_g(st.max_I)}  at {c_g(st.max_I_x_m)} {c_g(st.max_I_y_m)}")
     lines.append(f"mean= {c_g(st.mean)} rms= {c_g(st.rms)} rmsd= {c_g(st.rmsd)}")
     scale = smv_mod.intfile_scale_rule(c.intfile_scale, st.max_I)

@@ -35,8 +35,9 @@ def pgm_image(float_image, *, pgm_scale: float, roi=None) -> np.ndarray:
         raise SimcoreUsageError(f"float_image must be 2-D (slow, fast), got shape {img.shape}")
     out = np.zeros(img.shape, dtype=np.uint8)
     ss, fs = roi_bounds(img.shape, roi)
-    test = img[ss, fs].astype(np.float64) * float(pgm_scale)
-    test[test > 255.0] = 255.0
+    test = img[ss, fs].astype(np.float64)
+    test *= float(pgm_scale)
+    np.minimum(test, 255.0, out=test)           # the C caps at 255 only (NaN stays NaN)
     out[ss, fs] = c_cast_uint8(test)
     return out
 

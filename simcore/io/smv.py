@@ -40,12 +40,27 @@ _SMV_MAGIC = b"{\nHEADER_BYT"
 _MAX_PIXELS = 2**31                      # refuse absurd SIZE1·SIZE2 instead of allocating them
 
 
+_UMASK: int | None = None
+
+
+def _new_file_mode() -> int:
+    """What ``fopen(path, "w")`` gives a new file: 0666 less the umask (mkstemp alone gives 0600)."""
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return 0o666 & ~_UMASK
+
+
 def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, overwrite: bool = False) -> Path:
     """Write ``data`` through a temporary sibling and a rename; refuse an existing file unless
-    ``overwrite`` (never a half-written or silently replaced file)."""
+    ``overwrite`` (never a half-written or silently replaced file). The file gets the permissions
+    ``fopen`` would give it (0666 less the umask)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, _new_file_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         if overwrite:
@@ -346,8 +361,12 @@ def int_image(float_image, *, scale: float, adc: float = 40.0, roi=None) -> np.n
         raise SimcoreUsageError(f"float_image must be 2-D (slow, fast), got shape {img.shape}")
     out = np.zeros(img.shape, dtype=np.uint16)
     ss, fs = roi_bounds(img.shape, roi)
-    test = img[ss, fs].astype(np.float64) * float(scale) + float(adc)
-    test[test > 65535.0] = 65535.0
-    test[test < 0.0] = 0.0
-    out[ss, fs] = c_cast_uint16(np.floor((test + 0.5).astype(np.float32)))
+    test = img[ss, fs].astype(np.float64)
+    test *= float(scale)
+    test += float(adc)
+    np.clip(test, 0.0, 65535.0, out=test)       # NaN stays NaN, as the C's two ifs leave it
+    test += 0.5
+    rounded = test.astype(np.float32)           # floorf() takes a float
+    np.floor(rounded, out=rounded)
+    out[ss, fs] = c_cast_uint16(rounded)
     return out

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simcore.noise.poisson import roi_bounds
+
 
 @dataclass(frozen=True)
 class ImageStats:
@@ -18,39 +20,35 @@ class ImageStats:
     rendered: int
 
 
-def roi_masks(setup) -> tuple[np.ndarray, np.ndarray]:
-    """(in_roi, rendered) boolean (spixels, fpixels) arrays; rendered = ROI minus masked pixels."""
-    n_s, n_f = setup.det.spixels, setup.det.fpixels
-    xmin, xmax, ymin, ymax = setup.roi
-    f = np.arange(n_f)[None, :]
-    s = np.arange(n_s)[:, None]
-    in_roi = (f >= xmin) & (f <= xmax) & (s >= ymin) & (s <= ymax)
-    rendered = in_roi if setup.mask is None else in_roi & (setup.mask != 0)
-    return in_roi, rendered
-
-
 def image_stats(image: np.ndarray, setup) -> ImageStats:
-    """Statistics exactly as the C accumulates them (double sums over the float32 pixels)."""
-    in_roi, rendered = roi_masks(setup)
-    vals = image[rendered].astype(np.float64)
+    """Statistics as the C accumulates them (double values of the float32 pixels; max_I is the first
+    strictly largest rendered pixel, NaN never wins). The ROI is a rectangle, so it is read as a
+    view; only a mask needs a gather."""
+    ss, fs = roi_bounds(image.shape, setup.roi)
+    block = image[ss, fs].astype(np.float64)           # every ROI pixel (rmsd), raster order
+    keep = None if setup.mask is None else np.asarray(setup.mask)[ss, fs] != 0
+    vals = block.ravel() if keep is None else block[keep]   # rendered pixels
     n = vals.size
     max_I, mx, my = 0.0, 0.0, 0.0
-    if n and vals.max() > 0.0:
-        flat = np.where(rendered, image.astype(np.float64), -np.inf).ravel()
-        idx = int(np.argmax(flat))  # first occurrence: the C raises max_I only when strictly greater
-        max_I = float(flat[idx])
-        s_i, f_i = divmod(idx, image.shape[1])
-        os_ = setup.oversample
-        sub = setup.det.pixel_m / os_
-        mx = sub * (f_i * os_ + os_ - 1) + sub / 2.0
-        my = sub * (s_i * os_ + os_ - 1) + sub / 2.0
+    if n:
+        cand = block if keep is None else np.where(keep, block, -np.inf)
+        top = float(np.fmax.reduce(cand, axis=None))
+        if top > 0.0:
+            idx = int(np.argmax(cand.ravel() == top))     # first occurrence, as the C's strict '>'
+            s_i, f_i = ss.start + idx // block.shape[1], fs.start + idx % block.shape[1]
+            max_I = top
+            os_ = setup.oversample
+            sub = setup.det.pixel_m / os_
+            mx = sub * (f_i * os_ + os_ - 1) + sub / 2.0
+            my = sub * (s_i * os_ + os_ - 1) + sub / 2.0
     total = float(vals.sum())
     sumsqr = float((vals * vals).sum())
     nn = n if n > 0 else 1
     mean = total / nn
     nn = nn if nn > 1 else 2
     rms = math.sqrt(sumsqr / (nn - 1))
-    roi_vals = image[in_roi].astype(np.float64)
-    m = roi_vals.size if roi_vals.size > 1 else 2
-    rmsd = math.sqrt(float(((roi_vals - mean) ** 2).sum()) / (m - 1))
+    m = block.size if block.size > 1 else 2
+    dev = block.ravel() - mean                          # 1-D: the same summation order as before
+    dev *= dev
+    rmsd = math.sqrt(float(dev.sum()) / (m - 1))
     return ImageStats(max_I, mx, my, mean, rms, rmsd, n)

@@ -15,7 +15,7 @@ from simcore import malloc_tune
 from simcore.argv.parse import CArgs, parse_argv
 from simcore.kernel.engine import RunState, compute_chunk
 from simcore.kernel.build import make_engine_inputs
-from simcore.kernel.geometry import pixel_geometry, scattering
+from simcore.kernel.precision import pixel_terms
 from simcore.setup.sequence import Setup, build_setup
 from simcore.taps import tap
 
@@ -42,11 +42,14 @@ class SimResult:
 
 def render(args, *, params: dict | None = None, dtype: str | None = None, device: str | None = None,
              pixels: list | None = None, cwd: str | None = None, dump_dir: str | None = None,
-             max_memory_gb: float | None = None) -> SimResult:
+             max_memory_gb: float | None = None, on_setup=None, on_pixels=None) -> SimResult:
     """Run the engine. ``args`` is a nanoBragg argument list or a parsed :class:`CArgs`.
 
     ``params`` maps parameter names (setup.PARAM_UNITS, CLI units) to tensors for gradients.
     ``pixels``: compute only these (slow, fast) pixels (others stay 0), e.g. for a trace.
+    ``on_setup(setup)`` runs once the set-up is built, before any pixel; ``on_pixels(n)`` after each
+    computed run of ``n`` rendered pixels, in raster order (python -m simcore prints the C's set-up
+    text and progress meter through them).
     Writes no files (``dump_dir`` aside: where an -hkl run writes Fdump.bin, like the C).
     """
     cargs = args if isinstance(args, CArgs) else parse_argv(list(args), cwd=cwd)
@@ -54,6 +57,8 @@ def render(args, *, params: dict | None = None, dtype: str | None = None, device
     if cargs.threads:
         torch.set_num_threads(cargs.threads)
     setup = build_setup(cargs, params, cwd=cwd, dump_dir=dump_dir)
+    if on_setup is not None:
+        on_setup(setup)
     dev = torch.device(device or cargs.device)
     dt = {"float32": torch.float32, "float64": torch.float64}[dtype or cargs.dtype]
     inp = make_engine_inputs(setup, dtype=dt, device=dev)
@@ -65,6 +70,9 @@ def render(args, *, params: dict | None = None, dtype: str | None = None, device
         full = torch.zeros(n_s * n_f, dtype=dt, device=dev)
         pieces: list = []
         sink = pieces.append if wants_grad else (lambda item: full.index_put_((item[0],), item[1]))
+        if on_pixels is not None:
+            store = sink
+            sink = lambda item: (store(item), on_pixels(int(item[0].numel())))  # noqa: E731
         rendered, omega_sum = _run(inp, setup, budget, pixels, sink)
         if pieces:  # autograd: one out-of-place scatter keeps the graph
             full = full.index_put((torch.cat([p[0] for p in pieces]),), torch.cat([p[1] for p in pieces]))
@@ -85,7 +93,8 @@ def _chunk_pixels(setup: Setup, inp, budget: float):
     # memory per pixel of a chunk: the geometry tensors (the phi × mosaic work is sliced to a fixed
     # cache-sized block, engine.CACHE_ELEMENTS, whatever the chunk)
     per_geometry = inp.thicksteps * inp.oversample * inp.oversample * inp.incident.shape[0]
-    per_pixel = per_geometry * BYTES_PER_ELEMENT_LIVE * (inp.dtype.itemsize // 4)
+    geometry_dtype = inp.hi.dtype if inp.hi is not None else inp.dtype   # float64 geometry (precision.py)
+    per_pixel = per_geometry * BYTES_PER_ELEMENT_LIVE * (geometry_dtype.itemsize // 4)
     max_pixels = int(max(1, min(budget // max(per_pixel, 1), GEOMETRY_ELEMENTS // per_geometry, 1 << 21)))
     width = x1 - x0 + 1
     rows_per_chunk = max(1, max_pixels // width)
@@ -116,7 +125,7 @@ def _find_first_pass(inp, setup, budget):
     cut by dmin, and the serial index over (layer, sub_s, sub_f, source) of that evaluation."""
     for spix, fpix in _chunk_pixels(setup, inp, budget):
         sp, fp = spix.to(inp.device), fpix.to(inp.device)
-        reached = scattering(inp, pixel_geometry(inp, sp, fp))["reached"]
+        reached = pixel_terms(inp, sp, fp)[1]["reached"]
         flat = reached.expand(reached.shape[:4] + (1, 1, reached.shape[-1])).reshape(-1, reached.shape[-1])
         any_px = flat.any(dim=0)
         if bool(any_px.any()):

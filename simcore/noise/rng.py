@@ -1,6 +1,5 @@
-"""Bit-exact ports of the C program's Numerical Recipes random generators and the setup-time draws.
-
-What the C does (and so what this module reproduces):
+"""Bit-exact ports of the C program's Numerical Recipes random generators and the setup-time draws
+(the noise pass itself is one compiled loop, :mod:`simcore.noise.kernel`; these are its reference).
 
 * ``ran1`` (Park–Miller minimal standard with a Bays–Durham shuffle) keeps ``static long iy, iv[32]``
   that **every seed shares**. :class:`CRandom` holds that static state (plus the statics of
@@ -31,17 +30,15 @@ import numpy as np
 from simcore.cfmt import int32_wrap
 from simcore.errors import SimcoreUsageError
 
-__all__ = [
-    "IA", "IM", "AM", "IQ", "IR", "NTAB", "NDIV", "RNMX", "RNMX_F32", "DEFAULT_MOSAIC_SEED", "CLong",
-    "CRandom", "CSeeds", "SetupDraws", "f32", "powf", "powf_is_libm", "ran1", "gammln", "gaussdev",
-    "poidev", "mosaic_rotation_umat", "umat2misset", "random_misset_angles", "mosaic_domain_umats",
-    "setup_draws", "seed_from_cli", "time_seed"]
+__all__ = ["IA", "IM", "AM", "IQ", "IR", "NTAB", "NDIV", "RNMX", "RNMX_F32", "DEFAULT_MOSAIC_SEED", "CLong",
+           "CRandom", "CSeeds", "SetupDraws", "f32", "powf", "powf_is_libm", "ran1", "gammln", "gaussdev",
+           "poidev", "mosaic_rotation_umat", "umat2misset", "random_misset_angles", "mosaic_domain_umats",
+           "setup_draws", "seed_from_cli", "time_seed"]
 
 IA = 16807
 IM = 2147483647
 AM = 1.0 / IM
-IQ = 127773
-IR = 2836
+IQ, IR = 127773, 2836               # Schrage's factorisation of IM
 NTAB = 32
 NDIV = 1 + (IM - 1) // NTAB        # 2**26
 EPS = 1.2e-7
@@ -61,8 +58,7 @@ def f32(x: float) -> float:
 
 
 # ---- libm powf ----------------------------------------------------------------------------------
-_POWF = None
-_POWF_TRIED = False
+_POWF, _POWF_TRIED = None, False
 
 
 def _libm_powf():
@@ -204,6 +200,10 @@ def _c_floor(x: float) -> float:
     return float(math.floor(x)) if math.isfinite(x) else x
 
 
+def _c_exp(x: float) -> float:  # libm exp feeding a float: past e^700 that float is +inf either way
+    return math.inf if x > 700.0 else math.exp(x)
+
+
 def poidev(xm: float, seed: CLong, rng: CRandom) -> float:
     """NR ``poidev``: a Poisson deviate of mean ``(float) xm`` (a float32 value, as a Python float).
 
@@ -216,7 +216,7 @@ def poidev(xm: float, seed: CLong, rng: CRandom) -> float:
     if xm < 12.0:
         if xm != rng.poi_oldm:
             rng.poi_oldm = xm
-            rng.poi_g = f32(math.exp(-xm))
+            rng.poi_g = f32(_c_exp(-xm))
         g = rng.poi_g
         em = -1.0
         t = 1.0
@@ -239,7 +239,7 @@ def poidev(xm: float, seed: CLong, rng: CRandom) -> float:
                 break
         em = _c_floor(em)
         t = f32(0.9 * (1.0 + f32(y * y))
-                * math.exp(f32(f32(f32(em * alxm) - gammln(em + 1.0)) - g)))
+                * _c_exp(f32(f32(f32(em * alxm) - gammln(em + 1.0)) - g)))
         if not ran1(seed, rng) > t:
             return em
 
