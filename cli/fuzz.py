@@ -1,7 +1,7 @@
 """``pwb fuzz``: a random campaign — N drawn nanoBragg configurations, each on the C and a candidate port.
 
     pwb fuzz --n N --seed S [--c-bin C] [--cand PORT | --cand-cmd CMD] [--dtype D] [--workers W | --scheduler ADDR]
-             [--max-work W] [--max-side PX] [--timeout S] [--json F] [--bundle [--slug S]] [--add-cases FILE
+             [--max-work W] [--max-side PX] [--timeout S] [--shrink-budget N] [--json F] [--bundle [--slug S]] [--add-cases FILE
              [--registry FILE]] [--workspace DIR]
 
 Exit codes: 0 every case passed (or was degenerate: both images constant), 1 a case failed or erred,
@@ -48,6 +48,8 @@ def fuzz(
                                  " phi x thickness x oversample^2 per case."),
     max_side: int = typer.Option(128, "--max-side", metavar="PX", help="Largest detector side drawn (pixels)."),
     timeout: Optional[float] = typer.Option(None, "--timeout", metavar="S", help="Kill a port's run after S seconds."),
+    shrink_budget: int = typer.Option(40, "--shrink-budget", metavar="N", help="Shrink each failure to a minimal"
+                                      " argument list with at most N comparisons (pwb shrink's engine); 0 = off."),
     threshold_class: str = typer.Option("CAMPAIGN-IMAGE", "--threshold-class", metavar="NAME",
                                         help="Registry class whose gates judge each case."),
     json_out: Optional[Path] = typer.Option(None, "--json", metavar="F", help="Write the campaign JSON here."),
@@ -70,6 +72,8 @@ def fuzz(
 
         if registry is not None and add_cases is None:
             raise ParityUsageError("--registry goes with --add-cases")
+        if shrink_budget < 0:
+            raise ParityUsageError(f"--shrink-budget must be 0 (off) or more, got {shrink_budget}")
         options = CampaignOptions(n=n, seed=seed, dtype=dtype, max_work=max_work, max_side=max_side,
                                   threshold_class=threshold_class, timeout_s=timeout).validate()
         request = bundle_request(bundle, slug, reports_root, workspace)
@@ -78,7 +82,7 @@ def fuzz(
         c_runner, cand_runner = resolve_ports(c_bin=c_bin, cand=cand, cand_cmd=cand_cmd, dtype=dtype,
                                               workspace=workspace)
         with open_executor(workers=workers, scheduler=scheduler) as executor:
-            report = _run(options, c_runner, cand_runner, executor, run_campaign)
+            report = _run(options, c_runner, cand_runner, executor, run_campaign, shrink_budget)
         if json_out is not None:
             write_json(report, json_out)
         added = None
@@ -94,7 +98,7 @@ def fuzz(
     raise typer.Exit(report.exit_code)
 
 
-def _run(options, c_runner, cand_runner, executor, run_campaign):
+def _run(options, c_runner, cand_runner, executor, run_campaign, shrink_budget):
     from cli.progress import task_progress
 
     where = f"{executor.workers} Dask worker(s)" if executor.kind == "dask" else "serial"
@@ -105,8 +109,13 @@ def _run(options, c_runner, cand_runner, executor, run_campaign):
             bad = row["status"] in ("fail", "error")
             step(text + (f": {row['reason']}" if bad else ""), notable=bad)
 
+        def on_shrink(row):
+            n = len(row["minimal_args"] or row["args"])
+            print(f"pwb fuzz: shrank {row['case_id']}: {len(row['args'])} -> {n} tokens ({row['shrink']})",
+                  file=sys.stderr)
+
         return run_campaign(options, c_runner=c_runner, cand_runner=cand_runner, executor=executor,
-                            on_result=on_result)
+                            on_result=on_result, shrink_budget=shrink_budget, on_shrink=on_shrink)
 
 
 def _render(report, added) -> None:

@@ -53,17 +53,25 @@ def test_a_port_that_differs_fails_and_its_cases_are_added(app, tmp_path):
     c = make_fake(tmp_path, "c")
     cand = make_fake(tmp_path, "cand", scale=1.5)
     cases = tmp_path / "matrix.yaml"
-    result = invoke(app, "--n", 2, "--seed", 5, "--c-bin", c, "--cand-cmd", cand, *SMALL, "--add-cases", cases)
+    out = tmp_path / "j.json"
+    result = invoke(app, "--n", 2, "--seed", 5, "--c-bin", c, "--cand-cmd", cand, *SMALL, "--add-cases", cases,
+                    "--shrink-budget", 12, "--json", out)
     assert result.exit_code == 1, result.output
     assert "gate 2 sum_ratio 1.5" in result.stdout and "fuzz FAILED" in result.stdout
     assert "added 2 case(s)" in result.stdout and "fuzz-s5-0000: CAMPAIGN-IMAGE" in result.stdout
-    assert "fuzz-s5-0001" in cases.read_text()
+    rows = json.loads(out.read_text())["cases"]
+    for row in rows:       # the fake ports fail the same way whatever the flags: shrunk, the same failure kept
+        assert row["minimal_args"] is not None and len(row["minimal_args"]) < len(row["args"]), row
+        assert row["shrink"] and "shrank " + row["case_id"] in result.stderr
+    text = cases.read_text()
+    assert "fuzz-s5-0001" in text and "arguments minimal (shrunk)" in text
 
 
 def test_a_c_that_does_not_run_is_an_error_not_a_failure(app, tmp_path):
     c = make_fake(tmp_path, "c", exit=3, stderr="boom")
     out = tmp_path / "j.json"
-    result = invoke(app, "--n", 2, "--c-bin", c, "--cand-cmd", make_fake(tmp_path, "cand"), *SMALL, "--json", out)
+    result = invoke(app, "--n", 2, "--c-bin", c, "--cand-cmd", make_fake(tmp_path, "cand"), *SMALL, "--json", out,
+                    "--shrink-budget", 0)
     assert result.exit_code == 1
     rows = json.loads(out.read_text())["cases"]
     assert [r["status"] for r in rows] == ["error", "error"] and "C exited 3: boom" in rows[0]["reason"]
@@ -76,6 +84,7 @@ def test_a_c_that_does_not_run_is_an_error_not_a_failure(app, tmp_path):
     (["--workers", "-1"], 2, "--workers must be 0"),
     (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], 2, "not both"),
     (["--registry", "x.yaml"], 2, "--registry goes with --add-cases"),
+    (["--shrink-budget", "-1"], 2, "--shrink-budget must be 0"),
     (["--threshold-class", "NOPE"], 2, "not in the registry"),
     (["--cand", "simcore", "--cand-cmd", "x"], 2, "not both"),
 ])

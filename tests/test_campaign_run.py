@@ -130,6 +130,17 @@ def test_a_worker_that_dies_loses_only_its_case(cluster, fake_c, tmp_path):
     assert report.exit_code == 1
 
 
+def test_failures_are_shrunk_on_the_cluster(cluster, fake_c, tmp_path):
+    """pwb shrink's engine, its comparisons submitted to the Dask workers: the same failure, fewer flags."""
+    c_runner, cand = resolve_ports(c_bin=fake_c, cand_cmd=str(make_fake(tmp_path, "cand", scale=1.5)))
+    report = run_campaign(CampaignOptions(n=2, seed=8, **SMALL), c_runner=c_runner, cand_runner=cand,
+                          executor=cluster, shrink_budget=8)
+    for row in report.rows:
+        assert row["status"] == "fail" and row["minimal_args"] is not None, row["shrink"]
+        assert len(row["minimal_args"]) < len(row["args"])
+    assert report.shrink_s > 0
+
+
 def test_matrix_run_on_dask_gives_the_serial_verdicts(cluster, tmp_path):
     fake = make_fake(tmp_path, "c", image="noise")
     c_runner, _ = resolve_ports(c_bin=fake)

@@ -6,9 +6,11 @@ one row per case (args, files, work, status, reason, metrics, gates, minimal arg
 the throughput — cases per minute of wall time on the executor's workers, and the shares of the
 workers' task time spent in the C and in the candidate (the rest is judging, files and start-up).
 
-Shrinking is a hook: ``shrink_fn(args, files) -> minimal_args`` (or None when it cannot shrink). It
-defaults to none (``minimal_args`` null, ``shrink`` "no shrinker"); ``pwb shrink``'s engine
-(``parity/triage/shrink.py``) plugs in here when it is on main.
+Shrinking is a hook, run on each failure once every case is in: ``shrink_fn(args, files, case_id)``
+returns the minimal argument list, None (cannot shrink), or a result with ``minimal_args`` and
+``sentence`` (``pwb shrink``'s :class:`parity.triage.shrink.ShrinkResult`, via
+:func:`parity.campaign.shrinking.make_shrinker`, which ``shrink_budget`` > 0 builds on the
+campaign's executor). Without one ``minimal_args`` is null and ``shrink`` says "no shrinker".
 """
 from __future__ import annotations
 
@@ -63,6 +65,7 @@ class CampaignReport:
     wall_s: float
     draw_s: float
     executor: dict                    # {"kind", "workers", "address"}
+    shrink_s: float = 0.0
     ports: dict = field(default_factory=dict)
     thresholds: dict = field(default_factory=dict)
     hypothesis_version: str = ""
@@ -79,6 +82,7 @@ class CampaignReport:
         c = sum(r.get("c_s") or 0.0 for r in self.rows)
         cand = sum(r.get("cand_s") or 0.0 for r in self.rows)
         return {"wall_s": round(self.wall_s, 3), "draw_s": round(self.draw_s, 3),
+                "shrink_s": round(self.shrink_s, 3),
                 "workers": self.executor.get("workers"),
                 "cases_per_minute": round(60.0 * len(self.rows) / self.wall_s, 2) if self.wall_s > 0 else None,
                 "task_s": round(task, 3), "c_s": round(c, 3), "cand_s": round(cand, 3),
@@ -117,18 +121,23 @@ def _shrink(row: dict, case: CaseSpec, shrink_fn) -> None:
         row["shrink"] = "no shrinker"
         return
     try:
-        minimal = shrink_fn(list(case.args), dict(case.files))
+        result = shrink_fn(list(case.args), dict(case.files), case.case_id)
     except Exception as exc:  # noqa: BLE001 - the failure stands; its minimal form is unknown
         row["shrink"] = f"shrinker failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         return
-    row["minimal_args"] = list(minimal) if minimal is not None else None
-    row["shrink"] = "shrunk" if minimal is not None else "not shrunk"
+    minimal = getattr(result, "minimal_args", result)
+    if minimal is None or getattr(result, "reproduced", True) is False or tuple(minimal) == tuple(case.args):
+        row["shrink"] = getattr(result, "sentence", "") or "not shrunk"
+        return
+    row["minimal_args"] = list(minimal)
+    row["shrink"] = getattr(result, "sentence", "") or "shrunk"
 
 
 def run_campaign(options: CampaignOptions, *, c_runner, cand_runner=None, executor,
-                 shrink_fn: Callable[[list, dict], Sequence[str] | None] | None = None,
+                 shrink_fn: Callable[[list, dict, str], object] | None = None,
                  on_result: Callable[[dict, int, int], None] | None = None,
-                 cases: Sequence[CaseSpec] | None = None) -> CampaignReport:
+                 cases: Sequence[CaseSpec] | None = None, shrink_budget: int = 0,
+                 on_shrink: Callable[[dict], None] | None = None) -> CampaignReport:
     """Draw (unless ``cases`` are given), run, judge, shrink and report (module docstring)."""
     from parity.campaign.draw import draw_cases, hypothesis_version
     from parity.thresholds import class_thresholds
@@ -145,14 +154,23 @@ def run_campaign(options: CampaignOptions, *, c_runner, cand_runner=None, execut
     t_run = time.monotonic()
     for done, (i, result, error) in enumerate(executor.map_unordered(run_case, [c.to_dict() for c in cases], cfg),
                                               start=1):
-        row = _row(cases[i], result, error)
-        if row["status"] == FAIL:
-            _shrink(row, cases[i], shrink_fn)
-        rows[i] = row
+        rows[i] = row = _row(cases[i], result, error)
         if on_result is not None:
             on_result(row, done, len(cases))
     wall = time.monotonic() - t_run
+    if shrink_fn is None and shrink_budget > 0:
+        from parity.campaign.shrinking import make_shrinker
+
+        shrink_fn = make_shrinker(cfg, executor=executor, budget=shrink_budget)
+    t_shrink = time.monotonic()
+    for i, row in enumerate(rows):
+        if row is not None and row["status"] == FAIL:
+            _shrink(row, cases[i], shrink_fn)
+            if on_shrink is not None:
+                on_shrink(row)
+    shrink_s = time.monotonic() - t_shrink
     return CampaignReport(options=options, rows=[r for r in rows if r is not None], wall_s=wall, draw_s=draw_s,
+                          shrink_s=shrink_s,
                           executor={"kind": executor.kind, "workers": executor.workers, "address": executor.address},
                           ports={"c": _port(c_runner), "candidate": _port(cand_runner)},
                           thresholds=th.to_dict(), hypothesis_version=hypothesis_version(),

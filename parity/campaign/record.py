@@ -2,7 +2,7 @@
 
 ``campaign.json`` (:meth:`CampaignReport.to_json`, the file ``--json F`` writes and the bundle holds):
 ``seed dtype max_work max_side threshold_class thresholds hypothesis_version executor ports n_cases
-passed failed errors degenerate throughput{wall_s draw_s workers cases_per_minute task_s c_s cand_s
+passed failed errors degenerate throughput{wall_s draw_s shrink_s workers cases_per_minute task_s c_s cand_s
 c_share cand_share work_total} cases[{case_id args files loops work features status reason metrics
 gates c_s cand_s task_s warmup_s worker known_divergences setup_work minimal_args shrink}]``.
 ``campaign.md`` has the failures and errors (with their numbers) and the verdicts by feature.
