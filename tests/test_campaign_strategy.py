@@ -10,14 +10,15 @@ from parity.campaign.draw import draw_cases, draw_in_process, independent, share
 from parity.campaign.spec import Builder, CaseSpec, work_of
 from parity.campaign.strategy_crystal import reciprocal_vectors
 from parity.campaign.vocabulary import FLAGS
-from parity.ports.simcore_facts import c_flag_arities, setup_work
+from parity.ports.flagspec import flag_info
+from parity.ports.simcore_facts import setup_work
 
 
 def test_the_vocabulary_is_a_subset_of_the_c_flag_table():
-    table = c_flag_arities()
-    missing = {f for f in FLAGS if f not in table}
-    wrong = {f: (n, table[f]) for f, n in FLAGS.items() if f in table and table[f] not in (n, -1)}
-    assert missing == set() and wrong == {}
+    """Each flag the strategy may write is one the C recognises, reading as many values as the strategy gives."""
+    read = {f: flag_info(f, ["1"] * n + ["-next"]) for f, n in FLAGS.items()}
+    assert {f for f, info in read.items() if not info.known} == set()
+    assert {f: (n, read[f].nargs) for f, n in FLAGS.items() if read[f].nargs != n} == {}
     assert {"-mosflm", "-xds", "-adxv", "-denzo", "-dials", "-fdet_vector", "-pivot", "-twotheta", "-mat",
             "-hkl", "-mosaic", "-phisteps", "-divergence", "-dispersion", "-detector_thick", "-oversample",
             "-polar", "-round_xtal", "-detpixels_f"} <= set(FLAGS)

@@ -2,7 +2,7 @@
 
 This is the strategy's own list (the draw must not import simcore, see :mod:`parity.campaign.draw`);
 ``tests/test_campaign_strategy.py`` checks that it is a subset of the C's flag table
-(:func:`parity.ports.simcore_facts.c_flag_arities`): each flag is a pattern of the table with the same
+(:func:`parity.ports.flagspec.flag_info`): each flag is a pattern of the table with the same
 number of values. Grouped by the physics they drive, so a case's *features* can be named.
 """
 from __future__ import annotations

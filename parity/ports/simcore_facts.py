@@ -1,22 +1,15 @@
-"""What simcore knows about nanoBragg arguments, for the wings of parity that may not import simcore:
-the C's flag table (pattern text → number of values) and the work an argument list asks for by the
-C's own set-up rules (sources, mosaic domains, phi steps, thickness layers, the oversample it picks).
+"""The work a nanoBragg argument list asks for by the C's own set-up rules, as simcore's set-up derives
+it (sources, mosaic domains, phi steps, thickness layers, the oversample it picks), for the wings of
+parity that may not import simcore. (The flag table itself is :mod:`parity.ports.flagspec`.)
 
-Used by the random campaign (:mod:`parity.campaign`) to check its strategy's vocabulary and work bound.
+Used by the random campaign's tests (:mod:`parity.campaign`) to check the strategy's work bound.
 """
 from __future__ import annotations
 
 import os
 from typing import Sequence
 
-__all__ = ["c_flag_arities", "setup_work"]
-
-
-def c_flag_arities() -> dict[str, int]:
-    """``{pattern text: values it reads}`` of every C pattern (``-1``: the handler decides, e.g. ``-cell``)."""
-    from simcore.argv.flags import C_PATTERNS
-
-    return {p.text: p.nargs for p in C_PATTERNS}
+__all__ = ["setup_work"]
 
 
 def setup_work(args: Sequence[str], *, cwd: str | os.PathLike) -> dict:
