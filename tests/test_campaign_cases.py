@@ -6,8 +6,7 @@ zero say, and equal to simcore's is *degenerate*, nothing to judge, not a failur
 ``description`` carries its verdict as measured: ``xfail <dtype>: <failed gates with their
 numbers> [pwb fuzz seed S]`` (the case's own description says why). Such a dtype is a *strict* xfail
 here: when a fix makes the case pass, the test turns red and the note becomes ``was <dtype>: …`` (the
-case stays, as a regression case). Without
-``NB_C_BIN`` only the bookkeeping is checked.
+case stays, as a regression case). Without ``NB_C_BIN`` only the bookkeeping is checked.
 """
 from __future__ import annotations
 
