@@ -1,6 +1,8 @@
 """``pwb matrix lint`` (parity/matrix/lint.py) and the only-tighten rule over the registry's git history."""
 from __future__ import annotations
 
+import os
+
 import subprocess
 
 import pytest
@@ -8,7 +10,8 @@ import yaml
 
 from parity.matrix import lint as matrix_lint
 from parity.matrix.cases import CASES_PATH
-from parity.matrix.registry import REGISTRY_PATH, check_not_looser, load_registry_text, registry_history
+from parity.matrix.registry import (REGISTRY_PATH, check_not_looser, load_registry_text, registry_changes,
+                                    registry_history)
 from parity.matrix.registry import GitUnavailable
 
 
@@ -122,7 +125,42 @@ def test_every_committed_registry_only_tightens_the_previous_one():
     except GitUnavailable as exc:
         pytest.skip(str(exc))
     assert history, "parity/matrix/thresholds.yaml has no committed version"
-    versions = [(sha, load_registry_text(text, source=sha[:8])) for sha, text in history]
-    for (old_sha, old), (new_sha, new) in zip(versions, versions[1:]):
-        assert check_not_looser(old, new) == [], f"{new_sha[:8]} loosens {old_sha[:8]}"
-    assert check_not_looser(versions[-1][1], load_registry_text(REGISTRY_PATH.read_text())) == []
+    pairs = registry_changes()
+    assert len(pairs) >= len(history) - 1, "every version after the first has a parent version"
+    for old_sha, old_text, new_sha, new_text in pairs:
+        old, new = load_registry_text(old_text, source=old_sha[:8]), load_registry_text(new_text, source=new_sha[:8])
+        assert check_not_looser(old, new) == [], f"{new_sha[:8]} loosens its parent {old_sha[:8]}"
+    head = load_registry_text(history[-1][1], source=history[-1][0][:8])
+    assert check_not_looser(head, load_registry_text(REGISTRY_PATH.read_text())) == []
+
+
+def test_registry_changes_compare_each_commit_with_its_own_parent(tmp_path):
+    """Two branches, one adds a case, the other a class; merged. Neighbours in log order would
+    call the class-adding commit a loosening (it never had the case); parents do not; a commit
+    that really drops a case is still found."""
+    import subprocess
+
+    def git(*a):
+        subprocess.run(["git", *a], cwd=tmp_path, check=True, capture_output=True,
+                       env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+                            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"})
+
+    reg = tmp_path / "reg.yaml"
+    base = REGISTRY_PATH.read_text()
+    git("init", "-q", "-b", "main")
+    reg.write_text(base)
+    git("add", "reg.yaml"); git("commit", "-qm", "base")
+    git("checkout", "-qb", "side")
+    reg.write_text(base.replace("cases:\n", "cases:\n  zz_new_case: GOLDEN-IMAGE\n", 1))
+    git("commit", "-qam", "side adds a case")
+    git("checkout", "-q", "main")
+    reg.write_text(base + "\n# a comment\n")
+    git("commit", "-qam", "main edits")
+    git("merge", "-q", "--no-edit", "side", "-X", "theirs")
+    pairs = registry_changes(relpath="reg.yaml", root=tmp_path)
+    loaded = [(o, load_registry_text(ot), n, load_registry_text(nt)) for o, ot, n, nt in pairs]
+    assert all(check_not_looser(old, new) == [] for _, old, _, new in loaded)
+    reg.write_text(base + "\n# a comment\n")                 # the case dropped again: a loosening
+    git("commit", "-qam", "drop the case")
+    pairs = registry_changes(relpath="reg.yaml", root=tmp_path)
+    assert any(check_not_looser(load_registry_text(ot), load_registry_text(nt)) for _, ot, _, nt in pairs)

@@ -14,7 +14,8 @@ from parity.thresholds import (REGISTRY_PATH, Thresholds, class_thresholds, load
                                thresholds_for)
 
 __all__ = ["REGISTRY_PATH", "Thresholds", "class_thresholds", "load_registry", "load_registry_text", "thresholds_for",
-           "check_not_looser", "REGISTRY_RELPATH", "GitUnavailable", "git_show_text", "registry_history"]
+           "check_not_looser", "REGISTRY_RELPATH", "GitUnavailable", "git_show_text", "registry_history",
+           "registry_changes"]
 
 
 def check_not_looser(old: dict, new: dict) -> list[str]:
@@ -105,3 +106,33 @@ def registry_history(*, relpath: str = REGISTRY_RELPATH, root: Path | None = Non
         if code == 0:   # a deleting commit has no text: the next version is compared with the last one
             history.append((sha, text))
     return history
+
+
+def registry_changes(*, relpath: str = REGISTRY_RELPATH,
+                     root: Path | None = None) -> list[tuple[str, str, str, str]]:
+    """``[(parent sha, parent's text, commit sha, commit's text), ...]``: every commit that touched
+    ``relpath`` against each of its parents' versions, oldest first.
+
+    Parent by parent, not in log order: with branches merged, the commits of one branch follow those
+    of another in ``git log``, and comparing neighbours there would call a branch that never had the
+    other's cases a loosening. A parent without the file (before it was created, or under the path it
+    had before a move) is compared under the older path when --follow knows one, else skipped.
+    """
+    base = _repo_root(root)
+    history = registry_history(relpath=relpath, root=base)
+    code, out = _git(["log", "--format=@%H", "--name-only", "--follow", "--", relpath], root=base)
+    paths = []                          # every path the file had, newest first
+    for line in out.splitlines():
+        if line.strip() and not line.startswith("@") and line.strip() not in paths:
+            paths.append(line.strip())
+    pairs = []
+    for sha, text in history:
+        code, out = _git(["rev-list", "--parents", "-n", "1", sha], root=base)
+        for parent in out.split()[1:] if code == 0 else []:
+            for path in paths:
+                pcode, ptext = _git(["show", f"{parent}:{path}"], root=base)
+                if pcode == 0:
+                    pairs.append((parent, ptext, sha, text))
+                    break
+    return pairs
+
