@@ -12,6 +12,11 @@ from cli.errors import fail, guarded
 from cli.exit_codes import Exit
 
 
+def _mpix(pixels: int, seconds: float) -> str:
+    """Pixels per second in millions, with three significant digits (a 64x64 case is 0.0123, not 0.0)."""
+    return f"{pixels / seconds / 1e6:.3g}" if seconds > 0 else "n/a"
+
+
 def register(app: typer.Typer) -> None:
     @app.command("bench")
     def bench(ctx: typer.Context,
@@ -53,16 +58,22 @@ def register(app: typer.Typer) -> None:
             if args:
                 targets.append(("args", args.split(), None))
             size_list = [int(s) for s in sizes.split(",")] if sizes else [None]
-            for label, base, input_base in targets:
-                for size in size_list:
-                    for dt in dtype:
-                        name = label if size is None else f"{label}@{size}"
-                        console.print(f"  {name} {dt} ...", markup=False)
-                        run_args = with_size(base, size) + (["-compile"] if compile_ else [])
-                        rows.append(bench_case(name + (" (compiled)" if compile_ else ""), run_args, dtype=dt, device=device, repeat=repeat,
-                                               c_bin=cbin, input_base=str(input_base) if input_base else None,
-                                               tap_overhead=tap_overhead, trace_pixel=trace_pixel,
-                                               max_memory_gb=max_memory_gb, profile_top=profile_top))
+            jobs = [(label, base, input_base, size, dt) for label, base, input_base in targets
+                    for size in size_list for dt in dtype]
+            from cli.progress import progress_display
+
+            with progress_display("pwb bench") as progress:
+                for i, (label, base, input_base, size, dt) in enumerate(jobs, 1):
+                    name = label if size is None else f"{label}@{size}"
+                    progress.stage(f"[{i}/{len(jobs)}] {name} {dt}")
+                    run_args = with_size(base, size) + (["-compile"] if compile_ else [])
+                    rows.append(bench_case(name + (" (compiled)" if compile_ else ""), run_args, dtype=dt,
+                                           device=device, repeat=repeat, c_bin=cbin,
+                                           input_base=str(input_base) if input_base else None,
+                                           tap_overhead=tap_overhead, trace_pixel=trace_pixel,
+                                           max_memory_gb=max_memory_gb, profile_top=profile_top,
+                                           on_progress=lambda d, t, text, n=name: progress.advance(
+                                               f"{n} {text}", d, t)))
             result = {"c_bin": cbin, "rows": [r.to_dict() for r in rows]}
             if json_out is not None:
                 from parity.images.io import write_json_atomic
@@ -91,7 +102,7 @@ def register(app: typer.Typer) -> None:
                           f"{sm['peak_memory_bytes'] / 2**20:.0f}", f"{r.c['median_s']:.3f}" if r.c else "n/a",
                           f"{r.ratio:.1f}" if r.ratio else "n/a",
                           f"{r.extra['paired_ratio_median']:.1f}" if "paired_ratio_median" in r.extra else "n/a",
-                          f"{r.pixels / sm['median_s'] / 1e6:.1f}")
+                          _mpix(r.pixels, sm["median_s"]))
         console.print(table)
         for r in rows:
             top = r.extra.get("profile", {}).get("top", [])

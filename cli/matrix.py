@@ -15,7 +15,7 @@ from typing import Optional
 import typer
 
 from cli.bundle_opts import (BundleFlag, ReportsRootOption, SlugOption, WorkspaceOption, bundle_request, in_workspace,
-                             invocation_argv, maybe_bundle)
+                             maybe_bundle)
 from cli.errors import guarded
 
 PATTERN_HELP = ("Select runs: substring (or glob with * ? [) of the run id, case id or spec;"
@@ -52,8 +52,8 @@ def run(
     bundle: BundleFlag = False,
     slug: SlugOption = None,
     reports_root: ReportsRootOption = None,
-    summary_bundle: bool = typer.Option(False, "--summary-bundle", help="One bundle with every run's verdicts "
-                                        "and metrics (no images), instead of/besides per-run bundles."),
+    summary_bundle: bool = typer.Option(False, "--summary-bundle", help="Like --bundle without the images: one"
+                                        " bundle with every run's verdicts and metrics."),
     cases: Optional[Path] = typer.Option(None, "--cases", metavar="FILE", help=CASES_HELP),
     workers: int = typer.Option(0, "--workers", metavar="W", help="Run the runs on a local Dask cluster of W"
                                 " worker processes (one thread each); 0 = one after the other here (default)."),
@@ -69,30 +69,29 @@ def run(
 
         if dtype not in ("float32", "float64"):
             raise ParityUsageError(f"--dtype must be float32 or float64, got {dtype!r}")
-        request = bundle_request(bundle, slug, reports_root, workspace)
+        bundle_request(bundle, slug, reports_root, workspace)     # a bad --slug fails before any run
         runs = _select(pattern, cases)
         c_runner = c_runner_from_env()
         if c_runner is None:
             print("pwb matrix run: NB_C_BIN is not set: live C verdicts are 'not run'", file=sys.stderr)
         from cli.progress import task_progress
         from parity.campaign.cluster import open_executor
+        from parity.matrix.run import bundle_inputs, record_summary
 
-        with open_executor(workers=workers, scheduler=scheduler) as executor, \
+        request = bundle_request(bundle or summary_bundle, slug, reports_root, workspace)
+        with maybe_bundle(request, kind="matrix", default_slug=f"matrix-{dtype}", ctx=ctx, dtype=dtype, device=device,
+                          inputs=bundle_inputs(runs) if request.enabled else (),
+                          binaries=[c_runner.executable] if c_runner and request.enabled else (),
+                          config={"runs": [r.run_id for r in runs], "pattern": pattern}) as b, \
+                open_executor(workers=workers, scheduler=scheduler) as executor, \
                 task_progress(len(runs), "pwb matrix run") as step:
             def progress(o) -> None:
-                step(f"{o.run.run_id}: live {o.live}, golden {o.golden}" + (f" (bundle {o.bundle})" if o.bundle else ""),
-                     notable=o.failed)
+                step(f"{o.run.run_id}: live {o.live}, golden {o.golden}", notable=o.failed)
 
             report = run_matrix(runs, c_runner=c_runner, dtype=dtype, device=device, timeout_s=timeout,
-                                bundles=request.enabled and not summary_bundle, bundle_slug=request.slug,
-                                reports_root=request.reports_root, argv=invocation_argv(ctx), on_result=progress,
+                                bundle=b if b.enabled and not summary_bundle else None, on_result=progress,
                                 executor=None if executor.kind == "serial" else executor)
-        if summary_bundle:
-            from parity.matrix.run import record_summary
-
-            summary_request = bundle_request(True, request.slug or f"matrix-{dtype}", reports_root, workspace)
-            with maybe_bundle(summary_request, kind="matrix", default_slug=f"matrix-{dtype}", ctx=ctx,
-                              dtype=dtype, device=device) as b:
+            if b.enabled:
                 record_summary(b, report, dtype=dtype)
     _render_report(report)
     raise typer.Exit(report.exit_code)

@@ -36,7 +36,10 @@ def register(app: typer.Typer) -> None:
                     console.print(f"  {row.status}: {row.run_id} pixel {row.pixel[0]} {row.pixel[1]}: "
                                   f"{first.get('tap', '')} {(first.get('hint') or {}).get('text', '') if isinstance(first.get('hint'), dict) else first.get('hint', '')} {row.note}", markup=False)
 
-            report = sweep(runs, dtype=dtype, progress=show)
+            from cli.progress import counter_progress
+
+            with counter_progress("pwb trace-sweep") as on_progress:
+                report = sweep(runs, dtype=dtype, progress=show, on_progress=on_progress)
             counts = report.counts()
             with maybe_bundle(request, kind="trace-sweep", default_slug=f"trace-sweep-{dtype}", ctx=ctx,
                               dtype=dtype) as b:

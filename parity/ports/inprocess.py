@@ -80,8 +80,9 @@ def trace_args(args: list[str], pixel: tuple[int, int], *, dtype: str | None = "
                     closure=traced.closure, config=effective_config(traced.result.setup), wall_s=wall)
 
 
-def run_simcore_cli(argv: list[str]) -> int:
-    """``python -m simcore ARGS`` in-process; returns its exit code."""
+def run_simcore_cli(argv: list[str], on_progress=None) -> int:
+    """``python -m simcore ARGS`` in-process; returns its exit code. ``on_progress(done, total, text)``
+    replaces the ``NN% done`` lines when given."""
     from simcore.__main__ import main
 
-    return main(list(argv))
+    return main(list(argv), on_progress=on_progress)
