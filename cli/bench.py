@@ -41,15 +41,16 @@ def register(app: typer.Typer) -> None:
         """Time simcore warm in-process (after one untimed run; median and spread of --repeat) with its
         peak memory, and the C program's whole process on the same arguments when NB_C_BIN/--c-bin is
         set; prints c_time/simcore_time (higher is better) and pixels per second. Asserts nothing."""
-        from rich.console import Console
         from rich.table import Table
+
+        from cli.tables import console as make_console, narrow
 
         from parity.matrix.bench import bench_case, profile_markdown, resolve_c_bin, with_size
         from parity.matrix.cases import find_run
 
         if not case and not args:
             raise fail("pwb bench: give --case RUN_ID or --args '...'", Exit.USAGE)
-        console = Console(width=max(Console().width, 140))
+        console = make_console(piped_width=140)
         rows = []
         with guarded("pwb bench"), in_workspace(workspace):
             request = bundle_request(bundle, slug, reports_root, workspace)
@@ -91,18 +92,23 @@ def register(app: typer.Typer) -> None:
                     b.add_metrics({f"{r.label}.{r.dtype}.top_op": f"{t['op']} {100 * t['share']:.0f}%"
                                    for r in rows for t in r.extra.get("profile", {}).get("top", [])[:1]})
                 b.set_status("done")
+        short = narrow(console)     # 80 columns: no spread, first run or paired ratio
         table = Table(title="simcore vs C (ratio = C whole process / simcore warm in-process)")
-        for col in ("case", "dtype", "simcore median s", "spread s", "first run s", "peak MB", "C median s", "ratio",
-                    "paired ratio", "Mpix/s"):
-            table.add_column(col)
+        for col in (("case", "dtype", "simcore s", "peak MB", "C s", "ratio", "Mpix/s") if short else
+                    ("case", "dtype", "simcore median s", "spread s", "first run s", "peak MB", "C median s", "ratio",
+                     "paired ratio", "Mpix/s")):
+            table.add_column(col, overflow="fold")
         for r in rows:
             sm = r.simcore
-            table.add_row(r.label, r.dtype, f"{sm['median_s']:.3f}", f"{sm['min_s']:.3f}-{sm['max_s']:.3f}",
-                          f"{sm['first_run_s']:.2f}",
-                          f"{sm['peak_memory_bytes'] / 2**20:.0f}", f"{r.c['median_s']:.3f}" if r.c else "n/a",
-                          f"{r.ratio:.1f}" if r.ratio else "n/a",
-                          f"{r.extra['paired_ratio_median']:.1f}" if "paired_ratio_median" in r.extra else "n/a",
-                          _mpix(r.pixels, sm["median_s"]))
+            cells = {"case": r.label, "dtype": r.dtype, "median": f"{sm['median_s']:.3f}",
+                     "spread": f"{sm['min_s']:.3f}-{sm['max_s']:.3f}", "first": f"{sm['first_run_s']:.2f}",
+                     "mb": f"{sm['peak_memory_bytes'] / 2**20:.0f}", "c": f"{r.c['median_s']:.3f}" if r.c else "n/a",
+                     "ratio": f"{r.ratio:.1f}" if r.ratio else "n/a",
+                     "paired": f"{r.extra['paired_ratio_median']:.1f}" if "paired_ratio_median" in r.extra else "n/a",
+                     "mpix": _mpix(r.pixels, sm["median_s"])}
+            keys = (("case", "dtype", "median", "mb", "c", "ratio", "mpix") if short else
+                    ("case", "dtype", "median", "spread", "first", "mb", "c", "ratio", "paired", "mpix"))
+            table.add_row(*(cells[k] for k in keys))
         console.print(table)
         for r in rows:
             top = r.extra.get("profile", {}).get("top", [])

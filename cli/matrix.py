@@ -103,25 +103,38 @@ def _fmt(metrics: dict, key: str = "correlation") -> str:
 
 
 def _render_report(report) -> None:
-    from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
+    from cli.tables import console as make_console, narrow
+
+    console = make_console(piped_width=160)
+    short = narrow(console)         # 80 columns: no spec, live corr, C time; notes under the table
     style = {"pass": "green", "fail": "bold red", "error": "bold red", "not run": "yellow", "n/a": "dim"}
     table = Table(title="case matrix: simcore vs C (live) and vs golden float.bin")
-    for column in ("run", "spec", "vs C live", "vs golden", "corr live", "corr golden", "simcore s", "C s", "note"):
+    columns = (("run", "C live", "golden", "corr golden", "sim s") if short else
+               ("run", "spec", "vs C live", "vs golden", "corr live", "corr golden", "simcore s", "C s", "note"))
+    for column in columns:
         numeric = column.startswith("corr") or column.endswith(" s")
-        table.add_column(column, justify="right" if numeric else "left",
-                         no_wrap=column in ("run", "vs C live", "vs golden"))
+        table.add_column(column, justify="right" if numeric else "left", overflow="fold",
+                         no_wrap=column in ("run", "vs C live", "vs golden", "C live", "golden"))
+    notes = []
     for o in report.outcomes:
         kds = ", ".join(m["id"] for m in o.known_divergences if m["certain"])
         note = o.live_reason if o.live in ("fail", "error") else o.golden_reason if o.golden in ("fail", "error") \
             else "; ".join(t for t in (o.live_reason, kds) if t)
-        table.add_row(o.run.run_id, o.run.spec, f"[{style[o.live]}]{o.live}[/]", f"[{style[o.golden]}]{o.golden}[/]",
-                      _fmt(o.live_metrics), _fmt(o.golden_metrics),
-                      "-" if o.simcore_s is None else f"{o.simcore_s:.2f}", "-" if o.c_s is None else f"{o.c_s:.2f}",
-                      note[:80])
-    console = Console(highlight=False)
+        live, golden = f"[{style[o.live]}]{o.live}[/]", f"[{style[o.golden]}]{o.golden}[/]"
+        sim_s = "-" if o.simcore_s is None else f"{o.simcore_s:.2f}"
+        if short:
+            table.add_row(o.run.run_id, live, golden, _fmt(o.golden_metrics), sim_s)
+            if note:
+                notes.append(f"  {o.run.run_id}: {note}")
+        else:
+            table.add_row(o.run.run_id, o.run.spec, live, golden, _fmt(o.live_metrics), _fmt(o.golden_metrics),
+                          sim_s, "-" if o.c_s is None else f"{o.c_s:.2f}", note[:80])
     console.print(table)
+    for line in notes:
+        console.print(escape(line))
     counts = report.counts()
     parts = [f"{counts['runs']} runs"]
     for column in ("live", "golden"):
@@ -160,14 +173,19 @@ def list_runs(pattern: Optional[str] = typer.Option(None, "-k", "--pattern", hel
     """List the matrix runs with their spec, threshold class, source of args and arguments."""
     with guarded("pwb matrix list"), in_workspace(workspace):
         runs = _select(pattern, cases)
-    from rich.console import Console
     from rich.table import Table
 
+    from cli.tables import console as make_console, narrow
+
+    console = make_console(piped_width=200)
+    short = narrow(console)         # 80 columns: run, class and arguments only
     table = Table(title=f"case matrix ({len(runs)} runs)")
-    for column in ("run", "case", "spec", "class", "args from", "args"):
-        table.add_column(column)
+    for column in (("run", "class", "args") if short else ("run", "case", "spec", "class", "args from", "args")):
+        table.add_column(column, overflow="fold", no_wrap=column == "run")
     for r in runs:
         source = f"{r.golden_dir.parent.name}/{r.golden_dir.name}/args.txt" if r.golden_dir else "yaml"
         args = " ".join(r.args)
-        table.add_row(r.run_id, r.case_id, r.spec, r.threshold_class, source, args if len(args) <= 70 else args[:67] + "...")
-    Console(highlight=False).print(table)
+        args = args if len(args) <= 70 else args[:67] + "..."
+        table.add_row(*((r.run_id, r.threshold_class, args) if short else
+                        (r.run_id, r.case_id, r.spec, r.threshold_class, source, args)))
+    console.print(table)

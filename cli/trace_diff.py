@@ -91,21 +91,27 @@ def _fmt(values) -> str:
 
 
 def _render_trace_diff(result, show_all: bool) -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console(width=200)
+    from cli.tables import console as make_console, narrow
+
+    console = make_console(piped_width=200)
+    short = narrow(console)         # 80 columns: the index joins the tap, no unit or rule
     keep = set(map(id, result.context)) | {id(r) for r in result.rows if r.failed}
     rows = result.rows if show_all else [r for r in result.rows if id(r) in keep]
     table = Table(title=f"trace-diff {result.ref_name} vs {result.cand_name} ({result.dtype})", show_lines=False)
-    for col in ("tap", "index", "unit", "ref", "cand", "abs err", "rel err", "rule", "status"):
+    for col in (("tap", "ref", "cand", "rel err", "status") if short else
+                ("tap", "index", "unit", "ref", "cand", "abs err", "rel err", "rule", "status")):
         table.add_column(col, overflow="fold")
     for r in rows:
         style = "bold red" if r is result.first else ("red" if r.failed else ("dim" if r.status == "ignored" else None))
         status = r.status + (f" ({', '.join(r.defects)})" if r.defects else "")
-        cells = (r.tap, r.index.label(), r.unit, _fmt(r.ref), _fmt(r.cand), f"{r.abs_err:.3g}",
-                 f"{r.rel_err:.3g}", r.rule, status)
+        index = r.index.label()
+        cells = ((r.tap + ("" if index == "-" else f" [{index}]"), _fmt(r.ref), _fmt(r.cand), f"{r.rel_err:.3g}",
+                  status) if short else
+                 (r.tap, index, r.unit, _fmt(r.ref), _fmt(r.cand), f"{r.abs_err:.3g}", f"{r.rel_err:.3g}", r.rule,
+                  status))
         table.add_row(*map(escape, cells), style=style)
     if rows:
         console.print(table)
@@ -150,11 +156,12 @@ def _render_trace_diff(result, show_all: bool) -> None:
 
 
 def _render_config_diff(result) -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console(width=200)
+    from cli.tables import console as make_console
+
+    console = make_console(piped_width=200)
     if result.differences:
         table = Table(title="config-diff: differing keys")
         for col in ("key", "ref", "cand", "rel err"):

@@ -20,12 +20,11 @@ def register(app: typer.Typer) -> None:
                     reports_root: ReportsRootOption = None, workspace: WorkspaceOption = None) -> None:
         """Trace every pixel the instrumented C traced (3 per golden case) and diff it against the C
         trace. Exit 0 when every pixel is clean, 1 otherwise."""
-        from rich.console import Console
-
+        from cli.tables import console as make_console
         from parity.matrix.cases import iter_runs
         from parity.matrix.trace_sweep import sweep
 
-        console = Console(width=max(Console().width, 120))
+        console = make_console(piped_width=120)
         with guarded("pwb trace-sweep"), in_workspace(workspace):
             request = bundle_request(bundle, slug, reports_root, workspace)
             runs = [r for r in iter_runs(k) if r.golden_dir is not None]
