@@ -114,6 +114,8 @@ def _run(argv: list[str], on_progress=None) -> int:
 
     result = render(cargs, cwd=cwd, dump_dir=cwd if cargs.hkl_file else None, on_setup=on_setup,
                     on_pixels=on_pixels)
+    if on_progress is not None and cargs.progress and not cargs.printout:
+        on_progress(meter.total, meter.total, "rendered")      # a bar ends full (the C's meter stops short)
     _warn(result.setup.warnings, shown)
     print()                             # the C's empty line after the pixel loop
     if traced is not None:

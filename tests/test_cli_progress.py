@@ -48,7 +48,8 @@ def test_simcore_reports_rendered_pixels_to_a_callback_instead_of_its_meter(tmp_
     assert main(SMALL + ["-floatfile", "f.bin"], on_progress=lambda d, t, text: seen.append((d, t, text))) == 0
     out = capsys.readouterr().out
     assert "% done" not in out and "created a total of 1 mosaic domains" in out   # the set-up text still printed
-    assert seen and seen[-1][0] == 48 * 48 and all(t == 49 * 49 for _, t, _ in seen)  # the C's (f+1)(s+1)
+    assert seen[-2][0] == 48 * 48 and all(t == 49 * 49 for _, t, _ in seen)   # the C's (f+1)(s+1)
+    assert seen[-1] == (49 * 49, 49 * 49, "rendered")                            # then full
     assert [d for d, _, _ in seen] == sorted(d for d, _, _ in seen)
 
 
@@ -63,6 +64,7 @@ def test_pwb_sim_piped_prints_the_c_meter_and_on_a_terminal_feeds_the_bar(tmp_pa
     bar = RUNNER.invoke(app, ["sim", "--", *SMALL, "-floatfile", "b.bin"])
     assert bar.exit_code == 0, bar.output
     assert "% done" not in bar.stdout and f"pwb sim: [{48 * 48}/{49 * 49}] rendering pixels" in bar.stderr
+    assert bar.stderr.rstrip().endswith(f"pwb sim: [{49 * 49}/{49 * 49}] rendered")
     assert (tmp_path / "b.bin").stat().st_size == 48 * 48 * 4
 
 
