@@ -3,7 +3,9 @@
 Exit codes: ``run`` 0 every judged verdict passed, 1 a verdict failed or errored (runs without a C
 binary are *not run*, counted and shown, never failures), 2 usage (no run matches ``-k``; a bad
 ``--workers``/``--scheduler``), 5 a malformed matrix or an ``NB_C_BIN`` that is not an executable file.
-``--workers W``/``--scheduler ADDR`` run the runs on Dask (``parity.campaign.cluster``). ``lint`` 0 clean, 1 findings,
+``--workers W``/``--scheduler ADDR`` run the runs on Dask (``parity.campaign.cluster``). ``--bundle`` writes one
+bundle for the invocation (each run's images and verdicts under ``runs/<run id>/``, the table of all in its summary);
+``--summary-bundle`` the same without images. ``lint`` 0 clean, 1 findings,
 2 unknown ``--base`` revision. ``list`` 0, 2 when nothing matches.
 """
 from __future__ import annotations
