@@ -97,6 +97,8 @@ def test_run_writes_one_bundle_for_the_invocation(app, tmp_path, monkeypatch):
     assert [r["run"] for r in rows] == ["at001_det64", "at025_maxpos_64"]
     summary = (bundle / "summary.md").read_text()
     assert "| at001_det64 |" in summary and "| at025_maxpos_64 |" in summary     # the table of all runs
+    page = (bundle / "summary.html").read_text()
+    assert "<td>at025_maxpos_64</td>" in page and 'src="runs/at025_maxpos_64/simcore_preview.png"' in page
 
 
 def _tiny_run(args: str):
