@@ -65,8 +65,8 @@ def test_bench_summary(tmp_path):
     assert result.exit_code == 0 and "Mpix/s" in result.stdout and "simcore s" in result.stdout
 
 
-@pytest.mark.parametrize("command", ["metrics", "peaks"])
-def test_metrics_and_peaks(command):
+@pytest.mark.parametrize("command", ["metrics", "peaks", "pick"])
+def test_metrics_peaks_and_pick(command):
     result = at_80(command, CUBIC, CUBIC)
     assert result.exit_code == 0
 
