@@ -12,6 +12,11 @@ from cli.errors import fail, guarded
 from cli.exit_codes import Exit
 
 
+def _mpix(pixels: int, seconds: float) -> str:
+    """Pixels per second in millions, with three significant digits (a 64x64 case is 0.0123, not 0.0)."""
+    return f"{pixels / seconds / 1e6:.3g}" if seconds > 0 else "n/a"
+
+
 def register(app: typer.Typer) -> None:
     @app.command("bench")
     def bench(ctx: typer.Context,
@@ -36,15 +41,16 @@ def register(app: typer.Typer) -> None:
         """Time simcore warm in-process (after one untimed run; median and spread of --repeat) with its
         peak memory, and the C program's whole process on the same arguments when NB_C_BIN/--c-bin is
         set; prints c_time/simcore_time (higher is better) and pixels per second. Asserts nothing."""
-        from rich.console import Console
         from rich.table import Table
+
+        from cli.tables import console as make_console, narrow
 
         from parity.matrix.bench import bench_case, profile_markdown, resolve_c_bin, with_size
         from parity.matrix.cases import find_run
 
         if not case and not args:
             raise fail("pwb bench: give --case RUN_ID or --args '...'", Exit.USAGE)
-        console = Console(width=max(Console().width, 140))
+        console = make_console(piped_width=140)
         rows = []
         with guarded("pwb bench"), in_workspace(workspace):
             request = bundle_request(bundle, slug, reports_root, workspace)
@@ -53,16 +59,22 @@ def register(app: typer.Typer) -> None:
             if args:
                 targets.append(("args", args.split(), None))
             size_list = [int(s) for s in sizes.split(",")] if sizes else [None]
-            for label, base, input_base in targets:
-                for size in size_list:
-                    for dt in dtype:
-                        name = label if size is None else f"{label}@{size}"
-                        console.print(f"  {name} {dt} ...", markup=False)
-                        run_args = with_size(base, size) + (["-compile"] if compile_ else [])
-                        rows.append(bench_case(name + (" (compiled)" if compile_ else ""), run_args, dtype=dt, device=device, repeat=repeat,
-                                               c_bin=cbin, input_base=str(input_base) if input_base else None,
-                                               tap_overhead=tap_overhead, trace_pixel=trace_pixel,
-                                               max_memory_gb=max_memory_gb, profile_top=profile_top))
+            jobs = [(label, base, input_base, size, dt) for label, base, input_base in targets
+                    for size in size_list for dt in dtype]
+            from cli.progress import progress_display
+
+            with progress_display("pwb bench") as progress:
+                for i, (label, base, input_base, size, dt) in enumerate(jobs, 1):
+                    name = label if size is None else f"{label}@{size}"
+                    progress.stage(f"[{i}/{len(jobs)}] {name} {dt}")
+                    run_args = with_size(base, size) + (["-compile"] if compile_ else [])
+                    rows.append(bench_case(name + (" (compiled)" if compile_ else ""), run_args, dtype=dt,
+                                           device=device, repeat=repeat, c_bin=cbin,
+                                           input_base=str(input_base) if input_base else None,
+                                           tap_overhead=tap_overhead, trace_pixel=trace_pixel,
+                                           max_memory_gb=max_memory_gb, profile_top=profile_top,
+                                           on_progress=lambda d, t, text, n=name: progress.advance(
+                                               f"{n} {text}", d, t)))
             result = {"c_bin": cbin, "rows": [r.to_dict() for r in rows]}
             if json_out is not None:
                 from parity.images.io import write_json_atomic
@@ -80,18 +92,23 @@ def register(app: typer.Typer) -> None:
                     b.add_metrics({f"{r.label}.{r.dtype}.top_op": f"{t['op']} {100 * t['share']:.0f}%"
                                    for r in rows for t in r.extra.get("profile", {}).get("top", [])[:1]})
                 b.set_status("done")
+        short = narrow(console)     # 80 columns: no spread, first run or paired ratio
         table = Table(title="simcore vs C (ratio = C whole process / simcore warm in-process)")
-        for col in ("case", "dtype", "simcore median s", "spread s", "first run s", "peak MB", "C median s", "ratio",
-                    "paired ratio", "Mpix/s"):
-            table.add_column(col)
+        for col in (("case", "dtype", "simcore s", "peak MB", "C s", "ratio", "Mpix/s") if short else
+                    ("case", "dtype", "simcore median s", "spread s", "first run s", "peak MB", "C median s", "ratio",
+                     "paired ratio", "Mpix/s")):
+            table.add_column(col, overflow="fold")
         for r in rows:
             sm = r.simcore
-            table.add_row(r.label, r.dtype, f"{sm['median_s']:.3f}", f"{sm['min_s']:.3f}-{sm['max_s']:.3f}",
-                          f"{sm['first_run_s']:.2f}",
-                          f"{sm['peak_memory_bytes'] / 2**20:.0f}", f"{r.c['median_s']:.3f}" if r.c else "n/a",
-                          f"{r.ratio:.1f}" if r.ratio else "n/a",
-                          f"{r.extra['paired_ratio_median']:.1f}" if "paired_ratio_median" in r.extra else "n/a",
-                          f"{r.pixels / sm['median_s'] / 1e6:.1f}")
+            cells = {"case": r.label, "dtype": r.dtype, "median": f"{sm['median_s']:.3f}",
+                     "spread": f"{sm['min_s']:.3f}-{sm['max_s']:.3f}", "first": f"{sm['first_run_s']:.2f}",
+                     "mb": f"{sm['peak_memory_bytes'] / 2**20:.0f}", "c": f"{r.c['median_s']:.3f}" if r.c else "n/a",
+                     "ratio": f"{r.ratio:.1f}" if r.ratio else "n/a",
+                     "paired": f"{r.extra['paired_ratio_median']:.1f}" if "paired_ratio_median" in r.extra else "n/a",
+                     "mpix": _mpix(r.pixels, sm["median_s"])}
+            keys = (("case", "dtype", "median", "mb", "c", "ratio", "mpix") if short else
+                    ("case", "dtype", "median", "spread", "first", "mb", "c", "ratio", "paired", "mpix"))
+            table.add_row(*(cells[k] for k in keys))
         console.print(table)
         for r in rows:
             top = r.extra.get("profile", {}).get("top", [])

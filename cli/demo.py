@@ -19,21 +19,22 @@ def register(app: typer.Typer) -> None:
         """Run simcore on golden C cases shipped with the workbench checkout (float32 and float64), judge
         them with the threshold registry and write an evidence bundle under <workspace>/reports/.
         Exit 0 all pass, 1 one fails, 5 the golden data is absent (an installed wheel has none)."""
-        from rich.console import Console
         from rich.table import Table
 
+        from cli.tables import console as make_console, narrow
         from parity.matrix.demo import golden_root, run_demo
 
-        console = Console(width=max(Console().width, 110))
+        console = make_console(piped_width=110)
+        short = narrow(console)     # 80 columns: no wall time
         table = Table(title="simcore vs the C program (golden images)")
-        for col in ("case", "dtype", "corr", "sum_ratio", "max_rel_err", "s", "result"):
-            table.add_column(col)
+        for col in ("case", "dtype", "corr", "sum_ratio", "max_rel_err") + (() if short else ("s",)) + ("result",):
+            table.add_column(col, overflow="fold")
 
         def show(row):
             m = row.metrics
             console.print(f"  {row.case} ({row.dtype}): {'PASS' if row.passed else 'FAIL'}")
             table.add_row(row.case, row.dtype, f"{m['correlation']:.9f}", f"{m['sum_ratio']:.9f}",
-                          f"{m['max_rel_err']:.2e}", f"{row.wall_s:.2f}",
+                          f"{m['max_rel_err']:.2e}", *(() if short else (f"{row.wall_s:.2f}",)),
                           "[green]PASS[/]" if row.passed else "[red]FAIL[/]")
 
         with guarded("pwb demo"), in_workspace(workspace):

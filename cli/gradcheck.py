@@ -100,23 +100,28 @@ def gradcheck(
 
 
 def _render(run) -> None:
-    from rich.console import Console
     from rich.table import Table
 
+    from cli.tables import console as make_console, narrow
     from parity.gradients.session import summary_rows
 
+    console = make_console(piped_width=150)
+    short = narrow(console)         # 80 columns: case, cand, param, corr, rel err max, result
+    keep = ("case", "cand", "param", "corr", "rel err max", "result")
+    columns = [c for c in ("case", "cand", "param", "ref", "step", "noise/max", "signal px", "corr", "rel err max",
+                           "Σ|c|/Σ|r|", "result") if not short or c in keep]
     table = Table(title=f"gradient parity: {' / '.join(run.candidates)} vs finite differences (class GRADIENT)")
-    for col in ("case", "cand", "param", "ref", "step", "noise/max", "signal px", "corr", "rel err max",
-                "Σ|c|/Σ|r|", "result"):
-        table.add_column(col, justify="left" if col in ("case", "cand", "param", "ref", "result") else "right")
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("case", "cand", "param", "ref", "result") else "right",
+                         overflow="fold")
     for row in summary_rows(run):
         verdict = "pass" if row["passed"] else "FAIL " + ",".join(row["failed"])
-        table.add_row(row["case"] or "-", row["dtype"] or "cmd", row["param"], row["reference"], f"{row['step']:.3g}",
-                      f"{row['fd_noise_rel']:.1e}", str(row["signal_px"]), f"{row['correlation']:.7f}",
-                      f"{row['rel_err_max']:.2e}", f"{row['sum_ratio']:.6f}", verdict)
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=max(console.width, 150))
+        cells = dict(zip(("case", "cand", "param", "ref", "step", "noise/max", "signal px", "corr", "rel err max",
+                          "Σ|c|/Σ|r|", "result"),
+                         (row["case"] or "-", row["dtype"] or "cmd", row["param"], row["reference"], f"{row['step']:.3g}",
+                          f"{row['fd_noise_rel']:.1e}", str(row["signal_px"]), f"{row['correlation']:.7f}",
+                          f"{row['rel_err_max']:.2e}", f"{row['sum_ratio']:.6f}", verdict)))
+        table.add_row(*(cells[c] for c in columns))
     console.print(table)
     for r in run.results:
         where = f"{r.case}: " if r.case else ""

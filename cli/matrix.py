@@ -3,7 +3,9 @@
 Exit codes: ``run`` 0 every judged verdict passed, 1 a verdict failed or errored (runs without a C
 binary are *not run*, counted and shown, never failures), 2 usage (no run matches ``-k``; a bad
 ``--workers``/``--scheduler``), 5 a malformed matrix or an ``NB_C_BIN`` that is not an executable file.
-``--workers W``/``--scheduler ADDR`` run the runs on Dask (``parity.campaign.cluster``). ``lint`` 0 clean, 1 findings,
+``--workers W``/``--scheduler ADDR`` run the runs on Dask (``parity.campaign.cluster``). ``--bundle`` writes one
+bundle for the invocation (each run's images and verdicts under ``runs/<run id>/``, the table of all in its summary);
+``--summary-bundle`` the same without images. ``lint`` 0 clean, 1 findings,
 2 unknown ``--base`` revision. ``list`` 0, 2 when nothing matches.
 """
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Optional
 import typer
 
 from cli.bundle_opts import (BundleFlag, ReportsRootOption, SlugOption, WorkspaceOption, bundle_request, in_workspace,
-                             invocation_argv, maybe_bundle)
+                             maybe_bundle)
 from cli.errors import guarded
 
 PATTERN_HELP = ("Select runs: substring (or glob with * ? [) of the run id, case id or spec;"
@@ -52,8 +54,8 @@ def run(
     bundle: BundleFlag = False,
     slug: SlugOption = None,
     reports_root: ReportsRootOption = None,
-    summary_bundle: bool = typer.Option(False, "--summary-bundle", help="One bundle with every run's verdicts "
-                                        "and metrics (no images), instead of/besides per-run bundles."),
+    summary_bundle: bool = typer.Option(False, "--summary-bundle", help="Like --bundle without the images: one"
+                                        " bundle with every run's verdicts and metrics."),
     cases: Optional[Path] = typer.Option(None, "--cases", metavar="FILE", help=CASES_HELP),
     workers: int = typer.Option(0, "--workers", metavar="W", help="Run the runs on a local Dask cluster of W"
                                 " worker processes (one thread each); 0 = one after the other here (default)."),
@@ -69,30 +71,29 @@ def run(
 
         if dtype not in ("float32", "float64"):
             raise ParityUsageError(f"--dtype must be float32 or float64, got {dtype!r}")
-        request = bundle_request(bundle, slug, reports_root, workspace)
+        bundle_request(bundle, slug, reports_root, workspace)     # a bad --slug fails before any run
         runs = _select(pattern, cases)
         c_runner = c_runner_from_env()
         if c_runner is None:
             print("pwb matrix run: NB_C_BIN is not set: live C verdicts are 'not run'", file=sys.stderr)
         from cli.progress import task_progress
         from parity.campaign.cluster import open_executor
+        from parity.matrix.run import bundle_inputs, record_summary
 
-        with open_executor(workers=workers, scheduler=scheduler) as executor, \
+        request = bundle_request(bundle or summary_bundle, slug, reports_root, workspace)
+        with maybe_bundle(request, kind="matrix", default_slug=f"matrix-{dtype}", ctx=ctx, dtype=dtype, device=device,
+                          inputs=bundle_inputs(runs) if request.enabled else (),
+                          binaries=[c_runner.executable] if c_runner and request.enabled else (),
+                          config={"runs": [r.run_id for r in runs], "pattern": pattern}) as b, \
+                open_executor(workers=workers, scheduler=scheduler) as executor, \
                 task_progress(len(runs), "pwb matrix run") as step:
             def progress(o) -> None:
-                step(f"{o.run.run_id}: live {o.live}, golden {o.golden}" + (f" (bundle {o.bundle})" if o.bundle else ""),
-                     notable=o.failed)
+                step(f"{o.run.run_id}: live {o.live}, golden {o.golden}", notable=o.failed)
 
             report = run_matrix(runs, c_runner=c_runner, dtype=dtype, device=device, timeout_s=timeout,
-                                bundles=request.enabled and not summary_bundle, bundle_slug=request.slug,
-                                reports_root=request.reports_root, argv=invocation_argv(ctx), on_result=progress,
+                                bundle=b if b.enabled and not summary_bundle else None, on_result=progress,
                                 executor=None if executor.kind == "serial" else executor)
-        if summary_bundle:
-            from parity.matrix.run import record_summary
-
-            summary_request = bundle_request(True, request.slug or f"matrix-{dtype}", reports_root, workspace)
-            with maybe_bundle(summary_request, kind="matrix", default_slug=f"matrix-{dtype}", ctx=ctx,
-                              dtype=dtype, device=device) as b:
+            if b.enabled:
                 record_summary(b, report, dtype=dtype)
     _render_report(report)
     raise typer.Exit(report.exit_code)
@@ -104,25 +105,38 @@ def _fmt(metrics: dict, key: str = "correlation") -> str:
 
 
 def _render_report(report) -> None:
-    from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
+    from cli.tables import console as make_console, narrow
+
+    console = make_console(piped_width=160)
+    short = narrow(console)         # 80 columns: no spec, live corr, C time; notes under the table
     style = {"pass": "green", "fail": "bold red", "error": "bold red", "not run": "yellow", "n/a": "dim"}
     table = Table(title="case matrix: simcore vs C (live) and vs golden float.bin")
-    for column in ("run", "spec", "vs C live", "vs golden", "corr live", "corr golden", "simcore s", "C s", "note"):
+    columns = (("run", "C live", "golden", "corr golden", "sim s") if short else
+               ("run", "spec", "vs C live", "vs golden", "corr live", "corr golden", "simcore s", "C s", "note"))
+    for column in columns:
         numeric = column.startswith("corr") or column.endswith(" s")
-        table.add_column(column, justify="right" if numeric else "left",
-                         no_wrap=column in ("run", "vs C live", "vs golden"))
+        table.add_column(column, justify="right" if numeric else "left", overflow="fold",
+                         no_wrap=column in ("run", "vs C live", "vs golden", "C live", "golden"))
+    notes = []
     for o in report.outcomes:
         kds = ", ".join(m["id"] for m in o.known_divergences if m["certain"])
         note = o.live_reason if o.live in ("fail", "error") else o.golden_reason if o.golden in ("fail", "error") \
             else "; ".join(t for t in (o.live_reason, kds) if t)
-        table.add_row(o.run.run_id, o.run.spec, f"[{style[o.live]}]{o.live}[/]", f"[{style[o.golden]}]{o.golden}[/]",
-                      _fmt(o.live_metrics), _fmt(o.golden_metrics),
-                      "-" if o.simcore_s is None else f"{o.simcore_s:.2f}", "-" if o.c_s is None else f"{o.c_s:.2f}",
-                      note[:80])
-    console = Console(highlight=False)
+        live, golden = f"[{style[o.live]}]{o.live}[/]", f"[{style[o.golden]}]{o.golden}[/]"
+        sim_s = "-" if o.simcore_s is None else f"{o.simcore_s:.2f}"
+        if short:
+            table.add_row(o.run.run_id, live, golden, _fmt(o.golden_metrics), sim_s)
+            if note:
+                notes.append(f"  {o.run.run_id}: {note}")
+        else:
+            table.add_row(o.run.run_id, o.run.spec, live, golden, _fmt(o.live_metrics), _fmt(o.golden_metrics),
+                          sim_s, "-" if o.c_s is None else f"{o.c_s:.2f}", note[:80])
     console.print(table)
+    for line in notes:
+        console.print(escape(line))
     counts = report.counts()
     parts = [f"{counts['runs']} runs"]
     for column in ("live", "golden"):
@@ -161,14 +175,19 @@ def list_runs(pattern: Optional[str] = typer.Option(None, "-k", "--pattern", hel
     """List the matrix runs with their spec, threshold class, source of args and arguments."""
     with guarded("pwb matrix list"), in_workspace(workspace):
         runs = _select(pattern, cases)
-    from rich.console import Console
     from rich.table import Table
 
+    from cli.tables import console as make_console, narrow
+
+    console = make_console(piped_width=200)
+    short = narrow(console)         # 80 columns: run, class and arguments only
     table = Table(title=f"case matrix ({len(runs)} runs)")
-    for column in ("run", "case", "spec", "class", "args from", "args"):
-        table.add_column(column)
+    for column in (("run", "class", "args") if short else ("run", "case", "spec", "class", "args from", "args")):
+        table.add_column(column, overflow="fold", no_wrap=column == "run")
     for r in runs:
         source = f"{r.golden_dir.parent.name}/{r.golden_dir.name}/args.txt" if r.golden_dir else "yaml"
         args = " ".join(r.args)
-        table.add_row(r.run_id, r.case_id, r.spec, r.threshold_class, source, args if len(args) <= 70 else args[:67] + "...")
-    Console(highlight=False).print(table)
+        args = args if len(args) <= 70 else args[:67] + "..."
+        table.add_row(*((r.run_id, r.threshold_class, args) if short else
+                        (r.run_id, r.case_id, r.spec, r.threshold_class, source, args)))
+    console.print(table)

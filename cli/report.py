@@ -31,9 +31,10 @@ def register(app: typer.Typer) -> None:
     def list_(reports_root: ReportsRootOption = None,
               workspace: WorkspaceOption = None) -> None:
         """List bundles (oldest first) with status and headline metrics."""
-        from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
+        from cli.tables import console, narrow
         from parity.evidence.store import list_bundles
         from parity.evidence.summary import flatten_metrics, format_value
         from parity.evidence.workspace import require_dir
@@ -41,13 +42,24 @@ def register(app: typer.Typer) -> None:
         with guarded(), in_workspace(workspace):
             require_dir(reports_root, "--reports-root")
             rows = list_bundles(reports_root)
-        table = Table("bundle", "kind", "case", "result", "headline metrics", "git")
+        con = console(piped_width=160)
+        short = narrow(con)         # 80 columns: one cell per bundle, its metrics on the lines under its id
+        table = Table()
+        if short:
+            table.add_column("bundle · result · kind / headline metrics", overflow="fold")
+        else:
+            for column in ("bundle", "kind", "case", "result", "headline metrics", "git"):
+                table.add_column(column, overflow="fold")
         for s in rows:
             metrics = ", ".join(f"{k}={format_value(v)}" for k, v in flatten_metrics(s.headline).items())
             result = s.state if s.complete else f"INCOMPLETE ({s.problem})"
             sha = (s.git_sha or "")[:10] + ("+dirty" if s.git_dirty else "")
-            table.add_row(s.dirname, s.kind or "", s.case or s.slug or "", result, metrics, sha)
-        Console(width=160).print(table)
+            if short:
+                table.add_row(f"[bold]{escape(s.dirname)}[/bold]  {escape(result)}  {escape(s.kind or '')}"
+                              + (f"\n{escape(metrics)}" if metrics else ""))
+            else:
+                table.add_row(s.dirname, s.kind or "", s.case or s.slug or "", result, metrics, sha)
+        con.print(table)
 
     @report.command("show")
     def show(bundle_id: str = typer.Argument(..., metavar="BUNDLE_ID", help="An id, 'latest' or a unique prefix."),

@@ -1,7 +1,7 @@
 """``pwb shrink``: a failing argument list reduced to the flags that matter (delta debugging).
 
     pwb shrink [port options of pwb triage] [--budget N] [--workers W] [--keep any|gates|tap]
-               [--json F] [--add-case ID [--cases FILE]] [--workspace DIR] -- ARGS...
+               [--json F] [--add-case ID [--cases FILE]] [--bundle [--slug S]] [--workspace DIR] -- ARGS...
 
 Exit codes: 0 a minimal failing list found (also when the budget ran out first: said so, and
 ``budget_exhausted`` in the JSON) · 2 usage · 3 the original list does not fail (or the reference
@@ -17,7 +17,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.bundle_opts import in_workspace
+from cli.bundle_opts import BundleFlag, ReportsRootOption, SlugOption, bundle_request, in_workspace, maybe_bundle
 from cli.errors import guarded
 from cli.triage import (ArgsArg, CandCmdOpt, CandDialectOpt, CandOpt, CandTraceOpt, CBinOpt, ClassOpt, CTraceOpt,
                         DeviceOpt, DtypeOpt, JsonOpt, RefCmdOpt, RefDialectOpt, RefOpt, RefTraceOpt, TimeoutOpt,
@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
 
 
 def shrink(
-    args: ArgsArg = None, ref: RefOpt = None, ref_cmd: RefCmdOpt = None, cand: CandOpt = None,
+    ctx: typer.Context, args: ArgsArg = None, ref: RefOpt = None, ref_cmd: RefCmdOpt = None, cand: CandOpt = None,
     cand_cmd: CandCmdOpt = None, c_bin: CBinOpt = None, c_trace_bin: CTraceOpt = None,
     ref_trace_args: RefTraceOpt = None, cand_trace_args: CandTraceOpt = None, ref_dialect: RefDialectOpt = None,
     cand_dialect: CandDialectOpt = None, dtype: DtypeOpt = None, device: DeviceOpt = None, timeout: TimeoutOpt = None,
@@ -44,7 +44,8 @@ def shrink(
                         " as case ID to the workspace's case matrix.")] = None,
     cases: Annotated[Optional[Path], typer.Option("--cases", metavar="FILE", help="The case file for --add-case"
                      " (default <workspace>/tests/parity_cases.yaml).")] = None,
-    json_out: JsonOpt = None, workspace: WorkspaceOpt = None,
+    json_out: JsonOpt = None, bundle: BundleFlag = False, slug: SlugOption = None,
+    reports_root: ReportsRootOption = None, workspace: WorkspaceOpt = None,
 ) -> None:
     """Reduce a failing argument list: remove flag groups, shrink counts, reset values to the C's
     defaults, keeping a change only while the registry gates still fail the same way; then say
@@ -56,6 +57,7 @@ def shrink(
         from parity.errors import ParityUsageError
 
         check_new_file(json_out, "--json")
+        request = bundle_request(bundle, slug, reports_root, workspace)
         if add_case is not None and not CASE_ID_RE.match(add_case):
             raise ParityUsageError(f"--add-case {add_case!r}: use letters, digits, '_', '.', '-' (at most 80)")
         ws = resolve_workspace(workspace)
@@ -75,6 +77,17 @@ def shrink(
             from parity.images.io import write_json_atomic
 
             write_json_atomic(json_out, d)
+        from cli.triage import _slug
+        from parity.triage.pair import port_label
+
+        with maybe_bundle(request, kind="shrink", default_slug=_slug(port_label(plan.pair.cand.port)).replace(
+                "triage-", "shrink-", 1), ctx=ctx, inputs=plan.pair.plan.inputs,
+                binaries=[plan.pair.ref.executable, plan.pair.cand.executable],
+                config={"args": list(plan.args), "ports": d["ports"], "keep": keep}) as b:
+            b.write_json("shrink.json", d)
+            b.add_metrics({"original_tokens": len(d["original_args"]), "minimal_tokens": len(d["minimal_args"] or []),
+                           "comparisons": d["runs"], "sentence": d["sentence"]}, headline=True)
+            b.set_status("done" if result.reproduced else "skipped")
     _render(d)
     raise typer.Exit(code)
 

@@ -13,6 +13,8 @@ from typing import Optional, Tuple
 
 import typer
 
+from cli.bundle_opts import (BundleFlag, ReportsRootOption, SlugOption, WorkspaceOption, bundle_request,
+                             in_workspace, maybe_bundle)
 from cli.errors import guarded
 from cli.exit_codes import Exit
 
@@ -26,6 +28,7 @@ def register(app: typer.Typer) -> None:
 
 
 def trace_diff(
+    ctx: typer.Context,
     ref: Path = typer.Argument(..., help="Reference trace (C trace_S_F.txt, TRACE_PY text or JSONL)."),
     cand: Path = typer.Argument(..., help="Candidate trace (same formats)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the full result as JSON (atomic; refuses to overwrite)."),
@@ -46,12 +49,15 @@ def trace_diff(
                                                     help="Traced pixel, slow then fast (default: the trace's own)."),
     no_consistency: bool = typer.Option(False, "--no-consistency", help="Skip the checks that the candidate's "
                                         "taps agree with each other (see tracekit/consistency.py)."),
+    bundle: BundleFlag = False, slug: SlugOption = None, reports_root: ReportsRootOption = None,
+    workspace: WorkspaceOption = None,
 ) -> None:
     """Align two pixel traces by (tap, loop index) and report the first divergence."""
     from tracekit import diff_files
     from tracekit.atomic import write_text_atomic
 
-    with guarded("pwb trace-diff"):
+    with guarded("pwb trace-diff"), in_workspace(workspace):
+        request = bundle_request(bundle, slug, reports_root, workspace)
         if dtype not in (None, "float32", "float64"):
             raise typer.BadParameter(f"--dtype must be float32 or float64, got {dtype!r}")
         if image is None and (shape or pixel):
@@ -61,11 +67,28 @@ def trace_diff(
                             consistency=not no_consistency)
         if json_out is not None:
             write_text_atomic(json_out, json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n")
+        ok = result.ok(partial_ok=partial_ok)
+        with maybe_bundle(request, kind="trace-diff", default_slug="trace-diff", ctx=ctx, inputs=[ref, cand],
+                          dtype=dtype) as b:
+            _record_pair(b, "trace_diff.json", result.to_dict(), ref, cand, ok)
+            first = result.first
+            b.add_metrics({"compared": result.compared, "divergent": result.n_divergent,
+                           "first_divergence": f"{first.tap}[{first.index.label()}]" if first else None},
+                          headline=True)
     _render_trace_diff(result, show_all)
-    raise typer.Exit(int(Exit.OK if result.ok(partial_ok=partial_ok) else Exit.FAILED))
+    raise typer.Exit(int(Exit.OK if ok else Exit.FAILED))
+
+
+def _record_pair(b, name: str, data: dict, ref: Path, cand: Path, ok: bool) -> None:
+    """A comparison of two files as evidence: the result, both files as they were, pass or fail."""
+    b.write_json(name, data)
+    b.copy_file(ref, f"ref_{ref.name}")
+    b.copy_file(cand, f"cand_{cand.name}")
+    b.set_status("passed" if ok else "failed")
 
 
 def config_diff(
+    ctx: typer.Context,
     ref: Path = typer.Argument(..., help="Reference stdout (the C's effective-configuration printout)."),
     cand: Path = typer.Argument(..., help="Candidate stdout: simcore's printout, or any port's output "
                                 "(configuration lines in its own words: 'Pivot: SAMPLE', 'Distance (mm): 100', ...)."),
@@ -73,15 +96,23 @@ def config_diff(
     dialect: Optional[Path] = typer.Option(None, "--dialect", help="Dialect YAML of the candidate (its config: "
                                            "section adds regex -> key patterns)."),
     ref_dialect: Optional[Path] = typer.Option(None, "--ref-dialect", help="Dialect YAML of the reference."),
+    bundle: BundleFlag = False, slug: SlugOption = None, reports_root: ReportsRootOption = None,
+    workspace: WorkspaceOption = None,
 ) -> None:
     """Compare two effective-configuration printouts key by key."""
     from tracekit import config_diff_files
     from tracekit.atomic import write_text_atomic
 
-    with guarded("pwb config-diff"):
+    with guarded("pwb config-diff"), in_workspace(workspace):
+        request = bundle_request(bundle, slug, reports_root, workspace)
         result = config_diff_files(ref, cand, dialect=dialect, ref_dialect=ref_dialect)
         if json_out is not None:
             write_text_atomic(json_out, json.dumps(result.to_dict(), indent=1, default=str) + "\n")
+        with maybe_bundle(request, kind="config-diff", default_slug="config-diff", ctx=ctx, inputs=[ref, cand]) as b:
+            _record_pair(b, "config_diff.json", json.loads(json.dumps(result.to_dict(), default=str)), ref, cand,
+                         result.ok)
+            b.add_metrics({"compared": result.n_compared, "different": len(result.differences),
+                           "keys": ", ".join(r.key for r in result.differences[:8]) or None}, headline=True)
     _render_config_diff(result)
     raise typer.Exit(int(Exit.OK if result.ok else Exit.FAILED))
 
@@ -91,21 +122,27 @@ def _fmt(values) -> str:
 
 
 def _render_trace_diff(result, show_all: bool) -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console(width=200)
+    from cli.tables import console as make_console, narrow
+
+    console = make_console(piped_width=200)
+    short = narrow(console)         # 80 columns: the index joins the tap, no unit or rule
     keep = set(map(id, result.context)) | {id(r) for r in result.rows if r.failed}
     rows = result.rows if show_all else [r for r in result.rows if id(r) in keep]
     table = Table(title=f"trace-diff {result.ref_name} vs {result.cand_name} ({result.dtype})", show_lines=False)
-    for col in ("tap", "index", "unit", "ref", "cand", "abs err", "rel err", "rule", "status"):
+    for col in (("tap", "ref", "cand", "rel err", "status") if short else
+                ("tap", "index", "unit", "ref", "cand", "abs err", "rel err", "rule", "status")):
         table.add_column(col, overflow="fold")
     for r in rows:
         style = "bold red" if r is result.first else ("red" if r.failed else ("dim" if r.status == "ignored" else None))
         status = r.status + (f" ({', '.join(r.defects)})" if r.defects else "")
-        cells = (r.tap, r.index.label(), r.unit, _fmt(r.ref), _fmt(r.cand), f"{r.abs_err:.3g}",
-                 f"{r.rel_err:.3g}", r.rule, status)
+        index = r.index.label()
+        cells = ((r.tap + ("" if index == "-" else f" [{index}]"), _fmt(r.ref), _fmt(r.cand), f"{r.rel_err:.3g}",
+                  status) if short else
+                 (r.tap, index, r.unit, _fmt(r.ref), _fmt(r.cand), f"{r.abs_err:.3g}", f"{r.rel_err:.3g}", r.rule,
+                  status))
         table.add_row(*map(escape, cells), style=style)
     if rows:
         console.print(table)
@@ -150,11 +187,12 @@ def _render_trace_diff(result, show_all: bool) -> None:
 
 
 def _render_config_diff(result) -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console(width=200)
+    from cli.tables import console as make_console
+
+    console = make_console(piped_width=200)
     if result.differences:
         table = Table(title="config-diff: differing keys")
         for col in ("key", "ref", "cand", "rel err"):

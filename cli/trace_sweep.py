@@ -20,12 +20,11 @@ def register(app: typer.Typer) -> None:
                     reports_root: ReportsRootOption = None, workspace: WorkspaceOption = None) -> None:
         """Trace every pixel the instrumented C traced (3 per golden case) and diff it against the C
         trace. Exit 0 when every pixel is clean, 1 otherwise."""
-        from rich.console import Console
-
+        from cli.tables import console as make_console
         from parity.matrix.cases import iter_runs
         from parity.matrix.trace_sweep import sweep
 
-        console = Console(width=max(Console().width, 120))
+        console = make_console(piped_width=120)
         with guarded("pwb trace-sweep"), in_workspace(workspace):
             request = bundle_request(bundle, slug, reports_root, workspace)
             runs = [r for r in iter_runs(k) if r.golden_dir is not None]
@@ -36,7 +35,10 @@ def register(app: typer.Typer) -> None:
                     console.print(f"  {row.status}: {row.run_id} pixel {row.pixel[0]} {row.pixel[1]}: "
                                   f"{first.get('tap', '')} {(first.get('hint') or {}).get('text', '') if isinstance(first.get('hint'), dict) else first.get('hint', '')} {row.note}", markup=False)
 
-            report = sweep(runs, dtype=dtype, progress=show)
+            from cli.progress import counter_progress
+
+            with counter_progress("pwb trace-sweep") as on_progress:
+                report = sweep(runs, dtype=dtype, progress=show, on_progress=on_progress)
             counts = report.counts()
             with maybe_bundle(request, kind="trace-sweep", default_slug=f"trace-sweep-{dtype}", ctx=ctx,
                               dtype=dtype) as b:

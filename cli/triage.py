@@ -8,11 +8,10 @@ Exit codes: 0 the comparison passes the registry gates · 1 a divergence located
 divergence, a geometric difference, or a configuration key) · 2 usage · 3 it fails but nothing
 located it (a runner failed, nothing traced, an image class alone) · 5 unreadable input or a port
 that cannot be started. The work is in parity.triage; this module parses, shows progress and renders.
-The port options (shared with ``pwb shrink``) and the progress display live here.
+The port options (shared with ``pwb shrink``) live here; the progress display is cli.progress's.
 """
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated, List, Optional
@@ -22,6 +21,7 @@ import typer
 from cli.bundle_opts import (BundleFlag, ReportsRootOption, SlugOption, WorkspaceOption, bundle_request, in_workspace,
                               maybe_bundle)
 from cli.errors import guarded
+from cli.progress import RichProgress, progress_display  # noqa: F401 - pwb shrink and the tests take them from here
 
 ArgsArg = Annotated[Optional[List[str]], typer.Argument(metavar="-- ARGS...", help="nanoBragg arguments, given"
                                                         " unchanged to both ports.")]
@@ -69,61 +69,6 @@ def pair_spec(*, ref, ref_cmd, cand, cand_cmd, c_bin, c_trace_bin, workspace, dt
                     threshold_class=threshold_class, ref_trace_args=ref_trace_args, cand_trace_args=cand_trace_args,
                     ref_dialect=ref_dialect.resolve() if ref_dialect else None,
                     cand_dialect=cand_dialect.resolve() if cand_dialect else None)
-
-
-class RichProgress:
-    """Progress on a terminal: each stage printed as it starts, a spinner and bar for the runs."""
-
-    def __init__(self, title: str):
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                 MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True),
-                                 transient=True)
-        self.task = None
-        self.title = title
-
-    def __enter__(self):
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.progress.stop()
-
-    def stage(self, text: str) -> None:
-        from rich.markup import escape
-
-        self.progress.console.print(f"[bold]{self.title}[/bold] {escape(text)}", highlight=False)
-        if self.task is None:
-            self.task = self.progress.add_task(escape(text), total=None)
-        else:
-            self.progress.update(self.task, description=escape(text), total=None, completed=0)
-
-    def advance(self, text: str, done: int, total: int | None) -> None:
-        from rich.markup import escape
-
-        if self.task is None:
-            self.task = self.progress.add_task(escape(text), total=total)
-        self.progress.update(self.task, description=escape(text), completed=done, total=total)
-
-
-class _Plain:
-    def __init__(self, title: str):
-        from parity.triage.progress import LineProgress
-
-        self.line = LineProgress(sys.stderr, prefix=title)
-
-    def __enter__(self):
-        return self.line
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-
-def progress_display(title: str):
-    """A context manager giving the progress object: rich on a terminal, plain lines otherwise."""
-    return RichProgress(title) if sys.stderr.isatty() else _Plain(title)
 
 
 def check_new_file(path: Optional[Path], option: str) -> None:

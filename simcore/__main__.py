@@ -46,7 +46,10 @@ def _stdout_closed() -> int:
     return 141
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, on_progress=None, on_result=None) -> int:
+    """Run the command line; returns the exit code. ``on_progress(done, total, text)``, when given, sees
+    the rendered pixels instead of the ``NN% done`` lines (``pwb sim`` draws a bar with it on a terminal);
+    ``on_result(result)`` gets the finished SimResult (``pwb sim --bundle`` records its image)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if not argv or argv[0] in HELP_FLAGS:
@@ -55,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         from simcore.errors import SimcoreError
 
         try:
-            return _run(argv)
+            return _run(argv, on_progress, on_result)
         except SimcoreError as exc:
             print(f"simcore: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
             return exc.exit_code
@@ -71,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _run(argv: list[str]) -> int:
+def _run(argv: list[str], on_progress=None, on_result=None) -> int:
     # torch's OpenMP workers spin while they wait; on a shared CPU that spinning starves the other
     # workers (the spec case's pixel loop: ~0.15 s passive vs 1-1.4 s spinning at load 7 on 2
     # cores). Set before torch loads; a value the user set wins.
@@ -103,10 +106,17 @@ def _run(argv: list[str]) -> int:
         _warn(setup.warnings, shown)
         sys.stdout.write("".join(line + "\n" for line in setup_lines(setup)))
         sys.stdout.flush()
-        meter = ProgressMeter(setup.roi, enabled=cargs.progress and not cargs.printout)
+        meter = ProgressMeter(setup.roi, enabled=cargs.progress and not cargs.printout and on_progress is None)
+
+    def on_pixels(n: int) -> None:
+        meter.advance(n)
+        if on_progress is not None and cargs.progress and not cargs.printout:
+            on_progress(min(meter.done, meter.total), meter.total, "rendering pixels")
 
     result = render(cargs, cwd=cwd, dump_dir=cwd if cargs.hkl_file else None, on_setup=on_setup,
-                    on_pixels=lambda n: meter.advance(n))
+                    on_pixels=on_pixels)
+    if on_progress is not None and cargs.progress and not cargs.printout:
+        on_progress(meter.total, meter.total, "rendered")      # a bar ends full (the C's meter stops short)
     _warn(result.setup.warnings, shown)
     print()                             # the C's empty line after the pixel loop
     if traced is not None:
@@ -123,6 +133,8 @@ def _run(argv: list[str]) -> int:
         text = json.dumps(effective_config(result.setup), indent=1, sort_keys=True) + "\n"
         write_bytes_atomic(cargs.config_json, text.encode(), overwrite=True)
     sys.stdout.flush()
+    if on_result is not None:
+        on_result(result)
     return 0
 
 

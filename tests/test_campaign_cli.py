@@ -42,6 +42,7 @@ def test_a_port_that_matches_the_c_passes_every_case(app, tmp_path):
     assert j["ports"]["candidate"]["kind"] == "command" and j["ports"]["candidate"]["extra_args"] == ["-dtype",
                                                                                                      "float32"]
     assert "fuzz OK: 3 cases: passed 3" in result.stdout
+    assert "pwb fuzz: [1/3] s2-0000 pass" in result.stderr and "pwb fuzz: [3/3] s2-" in result.stderr  # plain lines
     [bundle] = [p for p in (tmp_path / "reports").iterdir() if p.is_dir()]
     assert json.loads((bundle / "campaign.json").read_text())["cases"] == j["cases"]
     assert "## Verdicts by feature" in (bundle / "campaign.md").read_text()

@@ -155,6 +155,16 @@ def test_matrix_run_on_dask_gives_the_serial_verdicts(cluster, tmp_path):
         [(o.run.run_id, o.live, o.golden) for o in serial.outcomes] == [("t16", "fail", "n/a"), ("t20", "fail", "n/a")]
     assert [o.live_metrics["correlation"] for o in dask.outcomes] == [o.live_metrics["correlation"]
                                                                       for o in serial.outcomes]
+    from parity.evidence.bundle import open_bundle
+    from parity.matrix.run import record_summary
+
+    with open_bundle(kind="matrix", slug="on-dask", reports_root=tmp_path / "reports", argv=["pwb"]) as b:
+        one = run_matrix(runs, c_runner=c_runner, executor=cluster, bundle=b)      # one bundle, images from workers
+        record_summary(b, one, dtype="float32")
+    for run_id in ("t16", "t20"):
+        folder = b.path / "runs" / run_id
+        assert (folder / "c_preview.png").is_file() and (folder / "simcore.npy").is_file()
+    assert {o.bundle for o in one.outcomes} == {b.id}
 
 
 @pytest.mark.needs_c

@@ -156,3 +156,41 @@ def test_links_in_the_index_resolve_from_a_nested_reports_root(tmp_path, monkeyp
     text = (root / "index.html").read_text()
     assert f'href="{b.id}/summary.html"' in text and os.path.isfile(root / b.id / "summary.html")
     assert Path(root / "index.html").read_text().count("<tr ") == 1
+
+
+def test_every_plan_change_and_attempt_rewrites_the_index_and_links_the_evidence(ws):
+    first = _bundle("evidence", pngs=("overlay.png",))
+    index = ws / "reports" / "index.html"
+    runner = CliRunner()
+
+    def rewrites(*args):
+        index.unlink()
+        res = runner.invoke(app, list(args))
+        assert res.exit_code == 0, res.output
+        assert index.is_file(), f"{' '.join(args)} did not refresh the index"
+        return index.read_text()
+
+    rewrites("fixplan", "item", "add", "IDX-001", "--title", "one")
+    rewrites("fixplan", "item", "add", "IDX-002", "--title", "two")
+    assert "../docs/fix_plan.md" in rewrites("fixplan", "render")     # rendered once, kept current from now on
+    assert "../plans/active/P/plan.md" in rewrites("plan", "new", "P", "--fixplan", "IDX-001")
+    rewrites("plan", "add-phase", "P", "A", "--title", "a")
+    rewrites("plan", "edit-phase", "P", "A", "--goal", "the goal")
+    rewrites("plan", "add-task", "P", "A", "A1", "--text", "t", "--test-na", "manual check")
+    rewrites("plan", "add-task", "P", "A", "A2", "--text", "u", "--test-na", "manual check")
+    rewrites("plan", "edit-task", "P", "A2", "--text", "u edited")
+    rewrites("plan", "remove-task", "P", "A2")
+    rewrites("plan", "set", "P", "A1", "D", "--evidence", "latest")
+    rewrites("plan", "link", "P", "IDX-002")
+    assert "../docs/fix_plan.md" in rewrites("fixplan", "attempt", "IDX-002", "--bundle", first, "--result",
+                                             "partial", "--note", "n")
+    md = (ws / "plans" / "active" / "P" / "plan.md").read_text()
+    link = f"[`{first}`](../../../reports/{first}/summary.html)"
+    assert link in md and (ws / "plans" / "active" / "P" / f"../../../reports/{first}/summary.html").is_file()
+    assert "A2" not in md and "Goal: the goal" in md
+    assert "- Fix-plan items: [IDX-001](../../../docs/fix_plan.md), [IDX-002](../../../docs/fix_plan.md)" in md
+    fix_plan = (ws / "docs" / "fix_plan.md").read_text()             # re-rendered by the attempt and the link
+    section = fix_plan[fix_plan.index("IDX-002"):]
+    assert "- Plans: [P](../plans/active/P/plan.md)" in section and f"[`{first}`](../reports/{first}/summary.html)" in \
+        section
+    assert runner.invoke(app, ["plan", "link", "P", "NOPE-001"]).exit_code == 2

@@ -74,19 +74,31 @@ def test_run_refuses_a_missing_c_binary_and_unknown_patterns(app, tmp_path):
     assert invoke(app, "run", "-k", "at001_det64", "--dtype", "float16").exit_code == 2
 
 
-def test_run_writes_one_bundle_per_run(app, tmp_path, monkeypatch):
+def test_run_writes_one_bundle_for_the_invocation(app, tmp_path, monkeypatch):
     monkeypatch.delenv("NB_C_BIN", raising=False)
     reports = tmp_path / "reports"
     result = invoke(app, "run", "-k", "at001_det64,at025_maxpos_64", "--slug", "mx", "--reports-root", reports)
     assert result.exit_code == 0, result.output
-    bundles = sorted(p for p in reports.iterdir() if p.is_dir())   # (+ index.html, refreshed on publish)
-    assert [b.name.split("-", 1)[1] for b in bundles] == ["mx-at001_det64", "mx-at025_maxpos_64"]
-    manifest = json.loads((bundles[0] / "bundle.json").read_text())
-    assert (manifest["kind"], manifest["case"], manifest["status"]) == ("matrix", "at001_det64", "passed")
-    assert manifest["metrics"]["live"] == "not run" and manifest["metrics"]["golden"] == "pass"
-    assert manifest["command"]["config"]["args"][:2] == ["-default_F", "100"]
-    verdicts = json.loads((bundles[0] / "verdicts.json").read_text())
+    assert "pwb matrix run: [1/2] at0" in result.stderr and "pwb matrix run: [2/2] at0" in result.stderr  # plain lines
+    (bundle,) = [p for p in reports.iterdir() if p.is_dir()]   # (+ index.html, refreshed on publish)
+    assert bundle.name.split("-", 1)[1] == "mx"
+    manifest = json.loads((bundle / "bundle.json").read_text())
+    assert (manifest["kind"], manifest["status"]) == ("matrix", "passed")
+    assert manifest["metrics"]["runs"] == 2 and manifest["metrics"]["golden pass"] == 2
+    assert manifest["command"]["config"]["runs"] == ["at001_det64", "at025_maxpos_64"]
+    names = {a["name"] for a in manifest["artifacts"]}
+    for run_id in ("at001_det64", "at025_maxpos_64"):
+        assert {f"runs/{run_id}/simcore.npy", f"runs/{run_id}/golden_preview.png",
+                f"runs/{run_id}/verdicts.json"} <= names
+    verdicts = json.loads((bundle / "runs" / "at001_det64" / "verdicts.json").read_text())
     assert verdicts["live_reason"] == "NB_C_BIN not set" and verdicts["golden_metrics"]["correlation"] > 0.99999
+    assert verdicts["run"]["args"][:2] == ["-default_F", "100"]
+    rows = json.loads((bundle / "matrix_runs.json").read_text())["runs"]
+    assert [r["run"] for r in rows] == ["at001_det64", "at025_maxpos_64"]
+    summary = (bundle / "summary.md").read_text()
+    assert "| at001_det64 |" in summary and "| at025_maxpos_64 |" in summary     # the table of all runs
+    page = (bundle / "summary.html").read_text()
+    assert "<td>at025_maxpos_64</td>" in page and 'src="runs/at025_maxpos_64/simcore_preview.png"' in page
 
 
 def _tiny_run(args: str):
@@ -154,3 +166,4 @@ def test_matrix_run_summary_bundle(tmp_path, monkeypatch):
     assert manifest["status"] == "passed" and manifest["metrics"]["golden pass"] == 1
     rows = json.loads((bundle / "matrix_runs.json").read_text())["runs"]
     assert [r["run"] for r in rows] == ["at001_det64"] and rows[0]["live"] == "not run"
+

@@ -166,7 +166,7 @@ def test_shrink_keeps_the_trigger_drops_the_rest_and_adds_a_case(app, ws, tmp_pa
     cand = _conditional(tmp_path, ref, fake(tmp_path, "low", scale=0.5), "-twotheta")
     out = ws / "shrink.json"
     result = run(app, "shrink", ws, ref, cand, "--json", str(out), "--budget", "40", "--add-case", "SHRUNK-TT",
-                 args=SHRINK_ARGS)
+                 "--bundle", args=SHRINK_ARGS)
     assert result.exit_code == 0, result.output
     d = json.loads(out.read_text())
     assert d["reproduced"] and "-twotheta" in d["minimal_args"]
@@ -181,12 +181,22 @@ def test_shrink_keeps_the_trigger_drops_the_rest_and_adds_a_case(app, ws, tmp_pa
 
     runs = {r.run_id: r for c in load_cases(case_file) for r in c.runs}
     assert list(runs["SHRUNK-TT"].args) == d["minimal_args"] and d["added_case"]["id"] == "SHRUNK-TT"
+    (bundle,) = [p for p in (ws / "reports").iterdir() if p.is_dir()]          # --bundle: the result as evidence
+    manifest = json.loads((bundle / "bundle.json").read_text())
+    assert manifest["kind"] == "shrink" and manifest["status"] == "done" and bundle.name.split("-", 1)[1].startswith(
+        "shrink-")
+    assert manifest["metrics"]["minimal_tokens"] == len(d["minimal_args"]) and manifest["metrics"]["comparisons"] == \
+        d["runs"]
+    assert json.loads((bundle / "shrink.json").read_text())["minimal_args"] == d["minimal_args"]
 
 
 def test_shrink_with_nothing_to_shrink_exits_3(app, ws, tmp_path):
     ref = fake(tmp_path, "ref")
-    result = run(app, "shrink", ws, ref, fake(tmp_path, "same"), "--budget", "5", args=SHRINK_ARGS)
+    result = run(app, "shrink", ws, ref, fake(tmp_path, "same"), "--budget", "5", "--slug", "none",
+                 args=SHRINK_ARGS)
     assert result.exit_code == 3 and "nothing to shrink" in result.stdout
+    (bundle,) = [p for p in (ws / "reports").iterdir() if p.is_dir()]
+    assert json.loads((bundle / "bundle.json").read_text())["status"] == "skipped" and bundle.name.endswith("-none")
 
 
 def test_shrink_keep_tap_needs_both_sides_to_trace(app, ws, tmp_path):

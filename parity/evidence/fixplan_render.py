@@ -14,8 +14,10 @@ from pathlib import Path, PurePosixPath
 from parity.evidence import provenance
 from parity.evidence.atomic import atomic_write_text
 from parity.evidence.summary import flatten_metrics, format_value
-from parity.evidence.ledger import Attempt, Item, Ledger
 from parity.evidence.workspace import resolve_workspace
+
+# The ledger's Ledger / Item / Attempt come in as arguments; this module does not import parity.evidence.ledger,
+# which re-renders this view after each change (ledger.refresh_views).
 
 
 def default_out() -> Path:
@@ -60,7 +62,7 @@ class _Links:
         return f"[{label}]({self.plans}/{where}/{plan_id}/plan.md)"
 
 
-def _attempt_lines(a: Attempt, links: _Links) -> list[str]:
+def _attempt_lines(a, links: _Links) -> list[str]:
     lines = [f"  * [{a.at_utc[:10]}] Attempt #{a.number} — Result: {a.result} ({a.at_utc})"]
     if a.hypothesis:
         lines.append(f"    * Hypothesis: {_one_line(a.hypothesis)}")
@@ -77,7 +79,7 @@ def _attempt_lines(a: Attempt, links: _Links) -> list[str]:
     return lines
 
 
-def _item_section(item: Item, links: _Links) -> list[str]:
+def _item_section(item, links: _Links) -> list[str]:
     out = [f"## [{item.id}] {item.title}", ""]
     if item.spec:
         out.append(f"- Spec/AT: {item.spec}")
@@ -99,7 +101,7 @@ def _item_section(item: Item, links: _Links) -> list[str]:
     return out
 
 
-def render(ledger: Ledger, *, out: str | os.PathLike | None = None) -> str:
+def render(ledger, *, out: str | os.PathLike | None = None) -> str:
     """The fix-plan markdown for ``ledger``, to be written at ``out`` (default ``<ws>/docs/fix_plan.md``
     beside the ledger's ``plans/``): same ledger and places → same bytes."""
     links = _Links(Path(ledger.path) if ledger.path else None, Path(out) if out is not None else None)
@@ -119,7 +121,7 @@ def render(ledger: Ledger, *, out: str | os.PathLike | None = None) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def write(ledger: Ledger, out: str | os.PathLike | None = None) -> Path:
+def write(ledger, out: str | os.PathLike | None = None) -> Path:
     """Render and write atomically to ``out`` (default ``<workspace>/docs/fix_plan.md``)."""
     target = Path(out) if out is not None else default_out()
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,7 @@ from typing import Iterable, Sequence
 from parity.evidence import provenance
 from parity.evidence.atomic import atomic_write_bytes, dir_lock
 from parity.evidence.store import load_manifest, resolve_bundle_id
-from parity.evidence.errors import ClockError, EvidenceUsageError, LedgerCorruptError
+from parity.evidence.errors import ClockError, EvidenceError, EvidenceUsageError, LedgerCorruptError
 from parity.evidence.workspace import resolve_workspace
 
 LEDGER_NAME = "fix_plan.jsonl"
@@ -210,9 +210,26 @@ def _append(path: Path, make_record) -> tuple[Ledger, dict]:
 
 
 def _refresh_index(path: Path, reports_root=None) -> None:
+    refresh_views(path, reports_root)
+
+
+def refresh_views(path: Path, reports_root=None) -> None:
+    """After a ledger or plan change: re-render ``docs/fix_plan.md`` beside the ledger (``<ws>/docs/``) when
+    it is there already (a view someone rendered stays current; none is created), then the reports index.
+    Best effort: a failure warns and never undoes the change."""
+    import warnings
+
     from parity.evidence.report_index import refresh_index
 
-    refresh_index(reports_root, plans_root=path.parent)
+    md = Path(path).parent.parent / "docs" / "fix_plan.md"
+    if md.is_file() and Path(path).is_file():
+        from parity.evidence import fixplan_render
+
+        try:
+            fixplan_render.write(load_ledger(path), md)
+        except (OSError, EvidenceError) as exc:
+            warnings.warn(f"{md.name} not re-rendered: {exc}", RuntimeWarning, stacklevel=2)
+    refresh_index(reports_root, plans_root=Path(path).parent)
 
 
 # --------------------------------------------------------------------------- operations

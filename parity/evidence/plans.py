@@ -115,9 +115,10 @@ def _save(directory: Path, plan: dict) -> None:
 
 
 def _refresh_index(root: Path, reports_root=None) -> None:
-    from parity.evidence.report_index import refresh_index
+    """The views a plan change touches: docs/fix_plan.md (when rendered already; it links the plans) and the index."""
+    from parity.evidence import ledger
 
-    refresh_index(reports_root, plans_root=root)
+    ledger.refresh_views(ledger.ledger_path(root), reports_root)
 
 
 def _now_after(plan: dict) -> str:

@@ -90,9 +90,11 @@ def time_c(c_bin: str, args: list[str], *, repeat: int, input_base: str | None =
     return _c_summary(c_bin, [time_c_once(c_bin, args, input_base=input_base) for _ in range(repeat)])
 
 
-def interleaved(spec: dict, c_bin: str, c_args: list[str], *, repeat: int, input_base: str | None) -> tuple:
+def interleaved(spec: dict, c_bin: str, c_args: list[str], *, repeat: int, input_base: str | None,
+                on_progress=None) -> tuple:
     """Alternate one simcore warm run (served by a worker process) and one C run, ``repeat`` times,
-    so both sides see the same machine state; returns (simcore stats, C stats, paired ratios)."""
+    so both sides see the same machine state; returns (simcore stats, C stats, paired ratios).
+    ``on_progress(done, repeat, text)`` after each pair."""
     cmd = [sys.executable, "-m", "parity.ports.bench_worker", json.dumps(dict(spec, serve=True))]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -115,6 +117,8 @@ def interleaved(spec: dict, c_bin: str, c_args: list[str], *, repeat: int, input
             t_py = ask("time")["t"]
             c_times.append(time_c_once(c_bin, c_args, input_base=input_base))
             pairs.append(c_times[-1] / t_py)
+            if on_progress:
+                on_progress(len(pairs), repeat, f"pair {len(pairs)}: simcore {t_py:.3f} s, C {c_times[-1]:.3f} s")
         sim = ask("stats")
     finally:
         if proc.poll() is None:
@@ -135,18 +139,25 @@ def resolve_c_bin(explicit: str | None) -> str | None:
 
 def bench_case(label: str, args: list[str], *, dtype: str, device: str, repeat: int, c_bin: str | None,
                input_base: str | None = None, tap_overhead: bool = False, trace_pixel=None,
-               max_memory_gb: float | None = None, profile_top: int = 0) -> BenchRow:
+               max_memory_gb: float | None = None, profile_top: int = 0, on_progress=None) -> BenchRow:
+    """Time one case; ``on_progress(done, total, text)`` reports each timed pair (with a C binary) or the
+    worker's start and end (without one: its warm runs happen inside the worker)."""
     spec = {"args": list(args), "dtype": dtype, "device": device, "repeat": repeat, "tap_overhead": tap_overhead,
             "trace_pixel": list(trace_pixel) if trace_pixel else None, "max_memory_gb": max_memory_gb,
             "profile_top": int(profile_top)}
     c_args = [a for a in args if a != "-compile"]  # a simcore-only flag
     extra = {}
     if c_bin:
-        sim, c, pairs = interleaved(spec, c_bin, c_args, repeat=repeat, input_base=input_base)
+        sim, c, pairs = interleaved(spec, c_bin, c_args, repeat=repeat, input_base=input_base,
+                                    on_progress=on_progress)
         extra["paired_ratios"] = pairs
         extra["paired_ratio_median"] = statistics.median(pairs)
     else:
+        if on_progress:
+            on_progress(0, 1, f"simcore worker: 1 untimed + {repeat} timed runs")
         sim, c = run_worker(spec), None
+        if on_progress:
+            on_progress(1, 1, f"simcore median {sim['median_s']:.3f} s")
     extra.update({k: sim.pop(k) for k in ("taps", "trace", "profile") if k in sim})
     return BenchRow(label=label, args=list(args), dtype=dtype, device=device, pixels=sim["pixels"], simcore=sim,
                     c=c, extra=extra)

@@ -31,7 +31,8 @@ from typing import Callable, Iterable
 
 from parity.matrix.cases import MatrixRun
 
-__all__ = ["RunOutcome", "MatrixReport", "run_matrix", "run_one", "compute_one", "c_runner_from_env"]
+__all__ = ["RunOutcome", "MatrixReport", "run_matrix", "run_one", "compute_one", "c_runner_from_env", "record_summary",
+           "bundle_inputs"]
 
 PASS, FAIL, NOT_RUN, ERROR, NA = "pass", "fail", "not run", "error", "n/a"
 BUNDLE_MAX_PIXELS = 256 * 256
@@ -213,26 +214,29 @@ def _recorded(bundle, out: RunOutcome, images: dict) -> RunOutcome:
 
 
 def _record(bundle, out: RunOutcome, images: dict) -> None:
+    """One run into the invocation's bundle, under ``runs/<run id>/``: its images (downsampled ``.npy``
+    and a log preview each) and its verdicts; its known divergences join the bundle's."""
     if bundle is None:
         return
+    folder = f"runs/{out.run.run_id}"
     for name, image in images.items():
-        bundle.save_npy(f"{name}.npy", image, max_pixels=BUNDLE_MAX_PIXELS)
-        bundle.save_preview_png(f"{name}_preview.png", image, title=f"{name} (log1p)")
-    bundle.write_json("verdicts.json", {
+        bundle.save_npy(f"{folder}/{name}.npy", image, max_pixels=BUNDLE_MAX_PIXELS)
+        bundle.save_preview_png(f"{folder}/{name}_preview.png", image, title=f"{out.run.run_id}: {name} (log1p)")
+    bundle.write_json(f"{folder}/verdicts.json", {
         "run": out.run.to_dict(), "live": out.live, "live_reason": out.live_reason, "live_metrics": out.live_metrics,
         "golden": out.golden, "golden_reason": out.golden_reason, "golden_metrics": out.golden_metrics,
-        "simcore_s": out.simcore_s, "c_s": out.c_s})
-    headline = {"live": out.live, "golden": out.golden}
-    for prefix, metrics in (("live", out.live_metrics), ("golden", out.golden_metrics)):
-        for key in ("correlation", "sum_ratio", "max_rel_err"):
-            if key in metrics:
-                headline[f"{prefix}_{key}"] = metrics[key]
-    bundle.add_metrics(headline, headline=True)
-    bundle.add_metrics({"simcore_s": out.simcore_s, "c_s": out.c_s})
+        "simcore_s": out.simcore_s, "c_s": out.c_s, "c_exit_code": out.c_exit_code})
     bundle.add_known_divergences(out.known_divergences)
-    if out.c_exit_code is not None:
-        bundle.set_exit_code("c", out.c_exit_code)
-    bundle.set_status(out.status)
+    out.bundle = bundle.id
+
+
+def bundle_inputs(runs: Iterable[MatrixRun]) -> list[Path]:
+    """Every input file of ``runs`` (and their golden images), each once: the bundle's provenance."""
+    seen: dict[Path, None] = {}
+    for run in runs:
+        for path in _bundle_inputs(run):
+            seen.setdefault(Path(path), None)
+    return list(seen)
 
 
 def _bundle_inputs(run: MatrixRun) -> list[Path]:
@@ -244,60 +248,58 @@ def _bundle_inputs(run: MatrixRun) -> list[Path]:
 
 
 def run_matrix(runs: Iterable[MatrixRun], *, c_runner=None, dtype: str = "float32", device: str = "cpu",
-               timeout_s: float | None = None, bundle_slug: str | None = None, bundles: bool = False,
-               reports_root: Path | None = None, argv: list[str] | None = None,
+               timeout_s: float | None = None, bundle=None,
                on_result: Callable[[RunOutcome], None] | None = None, executor=None) -> MatrixReport:
-    """Run every run (see the module docstring); one bundle per run when ``bundles``. ``executor``
-    (``map_unordered(fn, items, *extra)`` yielding ``(index, result, error)``) runs them as tasks; the
-    report keeps the runs' order either way."""
-    from parity.evidence.bundle import open_bundle
-
+    """Run every run (see the module docstring). ``bundle`` (one open Bundle for the whole invocation)
+    receives each run's images and verdicts as it finishes (:func:`record_summary` adds the table of
+    all at the end). ``executor`` (``map_unordered(fn, items, *extra)`` yielding ``(index, result,
+    error)``) runs them as tasks; the report keeps the runs' order either way."""
     runs = list(runs)
     outcomes: list[RunOutcome | None] = [None] * len(runs)
 
-    def finish(i: int, compute: Callable[[object], RunOutcome]) -> None:
-        run = runs[i]
-        if bundles:      # the manifest first, the status last (a killed serial run leaves its .partial)
-            slug = f"{bundle_slug}-{run.run_id}" if bundle_slug else f"matrix-{run.run_id}"
-            with open_bundle(kind="matrix", slug=slug, argv=argv, reports_root=reports_root,
-                             inputs=_bundle_inputs(run), binaries=[c_runner.executable] if c_runner else [],
-                             config=run.to_dict(), case=run.run_id, device=device, dtype=dtype) as b:
-                outcome = compute(b)
-                outcome.bundle = b.id
-        else:
-            outcome = compute(None)
+    def finish(i: int, outcome: RunOutcome) -> None:
         outcomes[i] = outcome
         if on_result is not None:
             on_result(outcome)
 
     if executor is None:
         for i, run in enumerate(runs):
-            finish(i, lambda b, run=run: run_one(run, c_runner=c_runner, dtype=dtype, device=device,
-                                                 timeout_s=timeout_s, bundle=b))
+            finish(i, run_one(run, c_runner=c_runner, dtype=dtype, device=device, timeout_s=timeout_s,
+                              bundle=bundle))
     else:
         settings = {"c_runner": c_runner, "dtype": dtype, "device": device, "timeout_s": timeout_s,
-                    "bundles": bundles, "torch_threads": 1 if executor.workers else None}
+                    "bundles": bundle is not None, "torch_threads": 1 if executor.workers else None}
         for i, result, error in executor.map_unordered(_task, runs, settings):
             outcome, images = result if result is not None else (_lost(runs[i], error or "lost"), {})
-            finish(i, lambda b, outcome=outcome, images=images: _recorded(b, outcome, images))
+            finish(i, _recorded(bundle, outcome, images))
     return MatrixReport(outcomes=[o for o in outcomes if o is not None], c_source="NB_C_BIN" if c_runner else None)
 
 
+def _num(metrics: dict, key: str) -> str:
+    from parity.evidence.summary import format_value
+
+    return format_value(metrics[key]) if key in metrics else "-"
+
+
 def record_summary(bundle, report: MatrixReport, *, dtype: str) -> None:
-    """One small bundle for a whole matrix run: every run's verdicts and headline metrics, no images."""
+    """The whole invocation in its bundle: every run's verdicts and headline metrics (JSON and a
+    Markdown table, also the bundle summary's story), the counts and the worst metrics as headline."""
     rows = []
     for o in report.outcomes:
         rows.append({"run": o.run.run_id, "spec": o.run.spec, "args_hash": o.run.args_hash, "live": o.live,
                      "golden": o.golden, "live_metrics": o.live_metrics, "golden_metrics": o.golden_metrics,
-                     "simcore_s": o.simcore_s, "c_s": o.c_s,
+                     "simcore_s": o.simcore_s, "c_s": o.c_s, "c_exit_code": o.c_exit_code,
                      "known_divergences": [m["id"] for m in o.known_divergences if m.get("certain")]})
     bundle.write_json("matrix_runs.json", {"dtype": dtype, "c_source": report.c_source, "runs": rows})
     lines = ["| run | spec | vs C live | vs golden | corr (golden) | max rel err (golden) |", "|---|---|---|---|---|---|"]
     for r in rows:
         g = r["golden_metrics"]
-        lines.append(f"| {r['run']} | {r['spec']} | {r['live']} | {r['golden']} | {g.get('correlation', '-')} | "
-                     f"{g.get('max_rel_err', '-')} |")
+        lines.append(f"| {r['run']} | {r['spec']} | {r['live']} | {r['golden']} | {_num(g, 'correlation')} | "
+                     f"{_num(g, 'max_rel_err')} |")
     bundle.write_text("matrix_runs.md", "\n".join(lines) + "\n")
+    bundle.set_story(f"{len(rows)} matrix run(s), {dtype}"
+                     + (" (images and verdicts of each under `runs/<run id>/`)" if any(o.bundle for o in report.outcomes)
+                        else "") + ":\n\n" + "\n".join(lines))
     counts = report.counts()
     judged = [o.golden_metrics for o in report.outcomes if o.golden_metrics]
     worst = {}

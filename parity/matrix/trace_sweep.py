@@ -48,28 +48,34 @@ def traced_pixels(run) -> list[tuple[int, int]]:
     return found
 
 
-def sweep(runs, *, dtype: str = "float64", progress=None, keep_traces: dict | None = None) -> SweepReport:
-    """Diff simcore's trace against the C trace for every traced pixel of ``runs``."""
+def sweep(runs, *, dtype: str = "float64", progress=None, keep_traces: dict | None = None,
+          on_progress=None) -> SweepReport:
+    """Diff simcore's trace against the C trace for every traced pixel of ``runs``.
+
+    ``progress(row)`` sees each row as it is made; ``on_progress(done, total, text)`` counts the pixels
+    (the CLI draws it as a bar or plain lines)."""
     from parity.ports.inprocess import trace_args
     from tracekit import diff_traces, read_trace
 
     report = SweepReport(dtype=dtype)
-    for run in runs:
-        for pixel in traced_pixels(run):
-            c_path = run.golden_dir / f"trace_{pixel[0]}_{pixel[1]}.txt"
-            try:
-                tr = trace_args(list(run.args), pixel, dtype=dtype, cwd=str(run.golden_dir))
-                d = diff_traces(read_trace(c_path), read_trace(tr.lines, name="simcore")).to_dict()
-                clean = d["n_divergent"] == 0 and not d["only_in_ref"] and not d["only_in_cand"]
-                row = SweepRow(run.run_id, pixel, "clean" if clean else "divergent", d["n_compared"],
-                               d["n_divergent"], d["first_divergence"],
-                               "" if clean else f"only in C: {len(d['only_in_ref'])}, only in simcore: "
-                                                f"{len(d['only_in_cand'])}")
-                if keep_traces is not None:
-                    keep_traces[(run.run_id, pixel)] = tr.lines
-            except Exception as exc:  # noqa: BLE001 - a sweep reports every failure and goes on
-                row = SweepRow(run.run_id, pixel, "error", note=f"{type(exc).__name__}: {exc}")
-            report.rows.append(row)
-            if progress:
-                progress(row)
+    todo = [(run, pixel) for run in runs for pixel in traced_pixels(run)]
+    for run, pixel in todo:
+        c_path = run.golden_dir / f"trace_{pixel[0]}_{pixel[1]}.txt"
+        try:
+            tr = trace_args(list(run.args), pixel, dtype=dtype, cwd=str(run.golden_dir))
+            d = diff_traces(read_trace(c_path), read_trace(tr.lines, name="simcore")).to_dict()
+            clean = d["n_divergent"] == 0 and not d["only_in_ref"] and not d["only_in_cand"]
+            row = SweepRow(run.run_id, pixel, "clean" if clean else "divergent", d["n_compared"],
+                           d["n_divergent"], d["first_divergence"],
+                           "" if clean else f"only in C: {len(d['only_in_ref'])}, only in simcore: "
+                                            f"{len(d['only_in_cand'])}")
+            if keep_traces is not None:
+                keep_traces[(run.run_id, pixel)] = tr.lines
+        except Exception as exc:  # noqa: BLE001 - a sweep reports every failure and goes on
+            row = SweepRow(run.run_id, pixel, "error", note=f"{type(exc).__name__}: {exc}")
+        report.rows.append(row)
+        if progress:
+            progress(row)
+        if on_progress:
+            on_progress(len(report.rows), len(todo), f"{row.run_id} ({pixel[0]}, {pixel[1]}) {row.status}")
     return report

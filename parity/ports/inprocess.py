@@ -80,8 +80,46 @@ def trace_args(args: list[str], pixel: tuple[int, int], *, dtype: str | None = "
                     closure=traced.closure, config=effective_config(traced.result.setup), wall_s=wall)
 
 
-def run_simcore_cli(argv: list[str]) -> int:
-    """``python -m simcore ARGS`` in-process; returns its exit code."""
+def run_simcore_cli(argv: list[str], on_progress=None, bundle=None) -> int:
+    """``python -m simcore ARGS`` in-process; returns its exit code. ``on_progress(done, total, text)``
+    replaces the ``NN% done`` lines when given; ``bundle`` (an open Bundle) receives the run's stdout,
+    its float image (``.npy``, downsampled past 512², and a preview), effective configuration and exit code."""
     from simcore.__main__ import main
 
-    return main(list(argv))
+    if bundle is None:
+        return main(list(argv), on_progress=on_progress)
+    import contextlib
+    import io
+    import sys
+
+    from simcore.setup.report import effective_config
+
+    class _Tee(io.TextIOBase):
+        def __init__(self, out):
+            self.out, self.seen = out, io.StringIO()
+
+        def write(self, text: str) -> int:
+            self.seen.write(text)
+            return self.out.write(text)
+
+        def flush(self) -> None:
+            self.out.flush()
+
+        def fileno(self) -> int:
+            return self.out.fileno()
+
+    done: dict = {}
+    tee = _Tee(sys.stdout)
+    with contextlib.redirect_stdout(tee):
+        code = main(list(argv), on_progress=on_progress, on_result=lambda r: done.update(result=r))
+    bundle.write_text("stdout.txt", tee.seen.getvalue())
+    bundle.set_exit_code("simcore", code)
+    if "result" in done:
+        image = done["result"].image.detach().cpu().numpy()
+        bundle.save_npy("float.npy", image, max_pixels=512 * 512)
+        bundle.save_preview_png("float_preview.png", image, title="simcore float image (log1p)")
+        bundle.write_json("config.json", effective_config(done["result"].setup))
+        bundle.add_metrics({"shape": list(image.shape), "max_I": float(image.max()), "sum": float(image.sum())},
+                           headline=True)
+    bundle.set_status("done" if code == 0 else "error")
+    return code
