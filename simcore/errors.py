@@ -37,3 +37,14 @@ class SimcoreOutputError(SimcoreError):
     """An output path cannot be written (exit code 6). Added by the lead for `python -m simcore`."""
 
     exit_code = 6
+
+
+class SimcoreResourceError(SimcoreUsageError):
+    """The run cannot fit the memory budget (the estimate is in the message). Exit code 2."""
+
+
+class SimcoreInternalError(SimcoreError):
+    """A failure simcore did not foresee (a bug: please report it); the original exception is the
+    ``__cause__``. Exit code 70 (EX_SOFTWARE)."""
+
+    exit_code = 70

@@ -112,7 +112,7 @@ def read_text_file(path, nargs: int = 5) -> tuple[np.ndarray, list[tuple[int, bo
     """The C ``read_text_file``: ``(lines, nargs)`` values and, per counted line,
     ``(line number, is_comment, zero_filled, clean)``."""
     try:
-        data = Path(path).read_bytes()
+        data = read_input_bytes(path)
     except OSError as exc:
         raise SimcoreInputError(f"reading source definition file {path}: {exc.strerror}",
                                 c_exit_code=9) from None
