@@ -36,7 +36,10 @@ COMMAND_MODULES: list[str] = [
     "cli.fixplan",
     "cli.plan",
     "cli.report",
+    "cli.fuzz",
     "cli.gradcheck",
+    "cli.triage",
+    "cli.shrink",
 ]
 
 

@@ -1,8 +1,9 @@
 """``pwb matrix run|lint|list``: the case matrix (tests/parity_cases.yaml, schema in parity/matrix/cases.py).
 
 Exit codes: ``run`` 0 every judged verdict passed, 1 a verdict failed or errored (runs without a C
-binary are *not run*, counted and shown, never failures), 2 usage (no run matches ``-k``), 5 a
-malformed matrix or an ``NB_C_BIN`` that is not an executable file. ``lint`` 0 clean, 1 findings,
+binary are *not run*, counted and shown, never failures), 2 usage (no run matches ``-k``; a bad
+``--workers``/``--scheduler``), 5 a malformed matrix or an ``NB_C_BIN`` that is not an executable file.
+``--workers W``/``--scheduler ADDR`` run the runs on Dask (``parity.campaign.cluster``). ``lint`` 0 clean, 1 findings,
 2 unknown ``--base`` revision. ``list`` 0, 2 when nothing matches.
 """
 from __future__ import annotations
@@ -54,6 +55,11 @@ def run(
     summary_bundle: bool = typer.Option(False, "--summary-bundle", help="One bundle with every run's verdicts "
                                         "and metrics (no images), instead of/besides per-run bundles."),
     cases: Optional[Path] = typer.Option(None, "--cases", metavar="FILE", help=CASES_HELP),
+    workers: int = typer.Option(0, "--workers", metavar="W", help="Run the runs on a local Dask cluster of W"
+                                " worker processes (one thread each); 0 = one after the other here (default)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDR", help="Run on an existing Dask"
+                                            " cluster (every worker needs the workbench, NB_C_BIN's path, the"
+                                            " matrix's input folders)."),
     workspace: WorkspaceOption = None,
 ) -> None:
     """Run simcore vs the live C (NB_C_BIN) and vs the stored golden image for every selected run."""
@@ -68,16 +74,19 @@ def run(
         c_runner = c_runner_from_env()
         if c_runner is None:
             print("pwb matrix run: NB_C_BIN is not set: live C verdicts are 'not run'", file=sys.stderr)
-        total = len(runs)
-        done = iter(range(1, total + 1))
+        from cli.progress import task_progress
+        from parity.campaign.cluster import open_executor
 
-        def progress(o) -> None:
-            print(f"[{next(done)}/{total}] {o.run.run_id}: live {o.live}, golden {o.golden}"
-                  + (f" (bundle {o.bundle})" if o.bundle else ""), file=sys.stderr)
+        with open_executor(workers=workers, scheduler=scheduler) as executor, \
+                task_progress(len(runs), "pwb matrix run") as step:
+            def progress(o) -> None:
+                step(f"{o.run.run_id}: live {o.live}, golden {o.golden}" + (f" (bundle {o.bundle})" if o.bundle else ""),
+                     notable=o.failed)
 
-        report = run_matrix(runs, c_runner=c_runner, dtype=dtype, device=device, timeout_s=timeout,
-                            bundles=request.enabled and not summary_bundle, bundle_slug=request.slug,
-                            reports_root=request.reports_root, argv=invocation_argv(ctx), on_result=progress)
+            report = run_matrix(runs, c_runner=c_runner, dtype=dtype, device=device, timeout_s=timeout,
+                                bundles=request.enabled and not summary_bundle, bundle_slug=request.slug,
+                                reports_root=request.reports_root, argv=invocation_argv(ctx), on_result=progress,
+                                executor=None if executor.kind == "serial" else executor)
         if summary_bundle:
             from parity.matrix.run import record_summary
 

@@ -4,11 +4,10 @@ golden geometries (MOSFLM, XDS, rotated + two-theta + beam pivot), float64 and f
 64×64 ROI (the same physics as the full image, 16× cheaper; the committed evidence bundle holds the
 full 256² images).
 
-What is red stays red (strict xfail, reasons name the simcore defect; see test_gradients_simcore.py):
-detector rotations at exactly 0 (``_axpy``), every float32 gradient (float32 autograd broken), and
--N in float64: simcore differentiates sin(Nπh)/sin(πh) on the *unreduced* h, whose N-derivative
-has the spurious term πn·cos(Nπd)/sin(πd) near every Bragg peak n ≠ 0 (~1e6 where dI/dN ≈ 1e2),
-so it does not correlate with the C's integer difference (I(N+1) − I(N−1))/2.
+Nothing is red: every parameter passes in both dtypes on the three geometries (the float64 N and the
+float32 set used to fail: simcore/kernel/sincg_grad.py differentiates the lattice factor on the reduced
+argument; the in-place fast paths run only without a graph). For -N the reference is simcore's own
+finite difference plus the C's integer difference (I(N+1) − I(N−1))/2, which must correlate.
 """
 from __future__ import annotations
 
@@ -24,32 +23,13 @@ pytestmark = pytest.mark.skipif(not os.environ.get("NB_C_BIN"), reason="needs th
 
 GEOMETRIES = ("at004_mosflm", "at004_xds", "at007_rot5_3_2_tt10_pivot_beam")
 ROI = ["-roi", "96", "159", "96", "159"]
-ROTATIONS = {"detector_rotx_deg", "detector_roty_deg", "detector_rotz_deg", "twotheta_deg"}
-AXPY = "simcore geometry._axpy drops the gradient of a detector rotation at exactly 0"
-FLOAT32 = "simcore float32 autograd is broken (foot-point origin detached, out=/in-place ops on grad tensors)"
-N_FLOAT64 = ("simcore float64 differentiates sin(N*pi*h)/sin(pi*h) on the unreduced h: its dI/dN has a spurious "
-             "pi*n*cos/sin term near every peak and does not follow the C's integer difference")
-
-
-def _expected_red(case: str, dtype: str, name: str) -> str | None:
-    if dtype == "float32":
-        if case == "at004_xds" and name in ("Xbeam_mm", "Ybeam_mm"):
-            return None          # the C ignores -Xbeam/-Ybeam there (XDS: sample pivot); both gradients are 0
-        return FLOAT32
-    if name in ROTATIONS and case != "at007_rot5_3_2_tt10_pivot_beam":
-        return AXPY
-    if name == "N":
-        return N_FLOAT64
-    return None
 
 
 def _cases():
     for case in GEOMETRIES:
         for dtype in ("float64", "float32"):
             for name in P.ALL:
-                reason = _expected_red(case, dtype, name)
-                marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-                yield pytest.param(case, dtype, name, marks=marks, id=f"{case}-{dtype}-{name}")
+                yield pytest.param(case, dtype, name, id=f"{case}-{dtype}-{name}")
 
 
 @pytest.fixture(scope="module")

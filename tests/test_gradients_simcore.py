@@ -1,14 +1,9 @@
 """Gradient checks without the C (what CI runs): simcore's autograd against simcore's own finite
 differences through the full gradcheck machinery (parity.gradients.check), on tiny detectors.
 
-Known simcore autograd defects stay red here as strict xfails (the reason names the cause):
-* the float64 lattice factor's derivative is ~1e18 where a Miller index is ~0 (the direct-beam pixel):
-  sin(Nπh)/sin(πh) differentiated by the quotient rule (simcore/kernel/lattice.py ``sincg``);
-* a detector rotation at exactly 0 loses its gradient (simcore/kernel/geometry.py ``_axpy`` skips
-  a term whose coefficient *value* is 0, although that coefficient depends on the parameter);
-* float32 autograd is broken: simcore/kernel/build.py detaches the float32 foot-point origin
-  (gradients through pix0/fdet/sdet lost), simcore/kernel/lattice.py uses ``out=``/in-place ops on
-  tensors that require grad, simcore/kernel/engine.py ``_terms`` squares F_latt in place.
+The defects issue #17 found are fixed and tested here: the float64 lattice factor's derivative at the
+direct-beam pixel (it was ~1e18 by the quotient rule), float32 autograd (out=/in-place ops on grad
+tensors), and dI/dN (now on the reduced argument, simcore/kernel/sincg_grad.py).
 """
 from __future__ import annotations
 
@@ -28,12 +23,6 @@ PLAIN = ("-default_F 100 -cell 100 100 100 90 90 90 -lambda 1.0 -N 5 -distance 1
 # the same with the direct beam exactly on a pixel centre (h = k = l = 0 there)
 CENTRED = [("4.8" if t in ("4.83", "4.87") else t) for t in PLAIN]
 
-AXPY = ("simcore geometry._axpy skips x*coef when the coefficient's value is 0 even if it requires grad: "
-        "a detector rotation at exactly 0 loses part of its gradient")
-FLOAT32 = ("simcore float32 autograd is broken (build.py detaches the foot-point origin; lattice.py out=/in-place "
-           "ops on grad tensors; engine._terms squares F_latt in place)")
-SINCG = ("simcore float64 sincg: d/dh of sin(N*pi*h)/sin(pi*h) by the quotient rule cancels catastrophically "
-         "as h -> 0: ~4.5e18 at the direct-beam pixel where the true derivative is 0")
 ROTATIONS = {"detector_rotx_deg", "detector_roty_deg", "detector_rotz_deg", "twotheta_deg"}
 
 
@@ -55,23 +44,20 @@ def test_float64_autograd_matches_simcore_fd_on_a_tilted_detector(tilted, name):
     assert result.passed, [g for g in result.gates if not g["passed"]]
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=AXPY))
-                                  if n in ROTATIONS else n for n in ["distance_mm", "Xbeam_mm", *sorted(ROTATIONS)]])
+@pytest.mark.parametrize("name", ["distance_mm", "Xbeam_mm", *sorted(ROTATIONS)])
 def test_float64_autograd_matches_simcore_fd_at_zero_rotation(plain, name):
     result = check_param(plain, name, port=SimcoreGradientPort("float64"))
     assert result.passed, [g for g in result.gates if not g["passed"]]
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=FLOAT32))
-                                  for n in ("distance_mm", "Xbeam_mm", "misset_y_deg", "cell_a_A", "lambda_A", "N",
-                                            "detector_rotx_deg")])
+@pytest.mark.parametrize("name", ["distance_mm", "Xbeam_mm", "misset_y_deg", "cell_a_A", "lambda_A", "N",
+                                  "detector_rotx_deg"])
 def test_float32_autograd_matches_simcore_float32_fd(tilted, name):
     result = check_param(tilted, name, port=SimcoreGradientPort("float32"))
     assert result.reference_note.startswith("simcore float32")
     assert result.passed, result.error or [g for g in result.gates if not g["passed"]]
 
 
-@pytest.mark.xfail(strict=True, reason=SINCG)
 def test_float64_autograd_is_finite_at_the_direct_beam_pixel():
     result = check_param(prepare_case(CENTRED), "Xbeam_mm", port=SimcoreGradientPort("float64"))
     assert result.metrics.max_abs_cand < 10 * result.metrics.max_abs_ref

@@ -236,6 +236,12 @@ class Bundle:
             if row["id"] not in {r["id"] for r in self.manifest["known_divergences"]}:
                 self.manifest["known_divergences"].append(row)
 
+    def set_story(self, markdown: str) -> None:
+        """The command's own account (markdown), shown in ``summary.md`` right under the status line."""
+        if not isinstance(markdown, str):
+            raise EvidenceUsageError("a story must be markdown text")
+        self.manifest["story"] = _jsonable(markdown, root=self._root)
+
     def set_ports(self, identities) -> None:
         """Record the identities of the ports that ran (`parity.evidence.port_identity` records)."""
         self.manifest["provenance"]["ports"] = _jsonable(list(identities), root=self._root)

@@ -105,6 +105,9 @@ def render_summary_md(manifest: dict) -> str:
     out = [f"# Bundle {manifest.get('id')}", ""]
     out.append(f"**Status: {status}** · kind `{manifest.get('kind')}` · case `{manifest.get('case')}` · "
                f"created {manifest.get('created_utc')} · finished {manifest.get('finished_utc')}")
+    story = manifest.get("story")
+    if story:        # a command's own account of what it found (pwb triage), before the generic sections
+        out += ["", str(story).rstrip("\n")]
     out += ["", "## What ran", "", "```", command_line(manifest), "```", ""]
     metrics = flatten_metrics(manifest.get("metrics") or {})
     headline = [k for k in (manifest.get("headline") or []) if k in metrics] or list(metrics)[:4]

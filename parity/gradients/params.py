@@ -175,7 +175,7 @@ def effective_defaults(spec: ParamSpec, config: dict, args: list[str]) -> list[f
     if spec.flag == "-lambda":
         return [config["lambda0_m"] * 1e10]
     if spec.flag == "-misset":
-        return [0.0, 0.0, 0.0]
+        return [float(x) for x in config.get("misset_deg") or (0.0, 0.0, 0.0)]
     if spec.flag == "-cell":
         return [*config["cell_A"], *config["cell_deg"]]
     if spec.flag in ("-N", "-Na"):

@@ -18,11 +18,16 @@ Schema (version 1)::
           - name: perf-spec-1024         # non-golden run: args = base_args + extra_args
             extra_args: -lambda 6.2 -detpixels 1024
             thresholds: {corr_min: 0.999999}   # optional overrides; may only TIGHTEN the class
+          - name: fuzz-s1-0007           # a non-golden run with input files (e.g. from pwb fuzz --add-cases)
+            extra_args: -hkl P1.hkl -cell 50 60 70 90 90 90 -detpixels 32
+            inputs: campaign_inputs/fuzz-s1-0007   # folder beside this file: its args' files by bare name
 
 The matrix read by default is the workspace's ``tests/parity_cases.yaml`` when it has one, else the
 workbench checkout's (``--cases FILE`` overrides; `default_cases_path`).
 A golden run's argument list is its ``args.txt`` (read by the loader; never copied into the YAML)
-and its input files are in the same folder (``MatrixRun.input_base``). Run ids are unique across
+and its input files are in the same folder (``MatrixRun.input_base``); a non-golden run's input files
+are in its ``inputs`` folder (relative to the matrix file's folder), else relative to the cwd. Run ids
+are unique across
 the matrix and are the keys of the registry's ``cases`` (checked by ``pwb matrix lint``).
 Malformed YAML, unknown keys or classes, duplicate ids, missing golden folders and loosening
 overrides are ParityInputError (exit 5).
@@ -52,7 +57,7 @@ CASES_PATH = _CHECKOUT / "tests" / "parity_cases.yaml"
 GOLDEN_ROOT = _CHECKOUT / "tests" / "golden_data"
 WORKSPACE_CASES = Path("tests") / "parity_cases.yaml"   # relative to the workspace root
 _CASE_KEYS = {"id", "spec", "threshold_class", "base_args", "runs", "description"}
-_RUN_KEYS = {"golden", "name", "extra_args", "thresholds", "description"}
+_RUN_KEYS = {"golden", "name", "extra_args", "thresholds", "description", "inputs"}
 
 
 @dataclass(frozen=True)
@@ -67,11 +72,12 @@ class MatrixRun:
     golden_dir: Path | None
     thresholds: Thresholds              # registry class values, tightened by ``overrides``
     overrides: dict
+    inputs_dir: Path | None = None      # a non-golden run's ``inputs`` folder
 
     @property
     def input_base(self) -> Path | None:
-        """Where relative input files in ``args`` live (the golden folder), None for the cwd."""
-        return self.golden_dir
+        """Where relative input files in ``args`` live (the golden or ``inputs`` folder), None for the cwd."""
+        return self.golden_dir if self.golden_dir is not None else self.inputs_dir
 
     @property
     def golden_float(self) -> Path | None:
@@ -86,6 +92,7 @@ class MatrixRun:
         return {"run_id": self.run_id, "case_id": self.case_id, "spec": self.spec,
                 "threshold_class": self.threshold_class, "args": list(self.args), "args_hash": self.args_hash,
                 "golden": self.golden_dir.name if self.golden_dir else None,
+                "inputs": self.inputs_dir.name if self.inputs_dir else None,
                 "thresholds": self.thresholds.to_dict(), "overrides": dict(self.overrides)}
 
 
@@ -171,6 +178,17 @@ def _thresholds(klass: str, values: dict, overrides: dict, directions: dict) -> 
     return Thresholds(klass=klass, spec=values["spec"], **th)
 
 
+def _inputs_dir(run: dict, *, base_dir: Path, source: str, where: str) -> Path | None:
+    """A non-golden run's ``inputs`` folder: relative to the matrix file's folder and below it."""
+    if "inputs" not in run:
+        return None
+    value = str(run["inputs"])
+    parts = value.split("/")
+    if not value or value.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise _fail(source, where, f"inputs must be a folder below the matrix file's folder, got {value!r}")
+    return base_dir / value      # like the cwd of a run without one: a missing file fails that run only
+
+
 def _parse_run(run, *, case: dict, base: list[str], golden_root: Path, source: str, where: str,
                read_args: bool) -> tuple[str, Path | None, list[str]]:
     if not isinstance(run, dict) or set(run) - _RUN_KEYS:
@@ -178,7 +196,7 @@ def _parse_run(run, *, case: dict, base: list[str], golden_root: Path, source: s
     if "golden" in run:
         folder = str(run["golden"])
         run_id = folder.rsplit("/", 1)[-1]
-        if "extra_args" in run or base or str(run.get("name", run_id)) != run_id:
+        if "extra_args" in run or "inputs" in run or base or str(run.get("name", run_id)) != run_id:
             raise _fail(source, f"{where} run {run_id}", "a golden run takes its args from args.txt only"
                         " (no base_args/extra_args, name = folder)")
         if not read_args:
@@ -206,10 +224,12 @@ def _check_case(raw, n: int, registry: dict, source: str) -> tuple[str, str]:
 
 
 def parse_cases(data, *, registry: dict, golden_root: Path = GOLDEN_ROOT, source: str = "parity_cases.yaml",
-                read_args: bool = True) -> tuple[list[MatrixCase], list[str]]:
+                read_args: bool = True, base_dir: Path | None = None) -> tuple[list[MatrixCase], list[str]]:
     """Cases from loaded YAML plus the list of override findings (unknown or loosening; ``load_cases``
     refuses them, ``pwb matrix lint`` reports them). Structural problems raise ParityInputError.
-    ``read_args=False`` skips reading args.txt (threshold comparisons of old revisions)."""
+    ``read_args=False`` skips reading args.txt (threshold comparisons of old revisions); ``base_dir`` is
+    the matrix file's folder, where ``inputs`` folders are (default ``golden_root``'s parent)."""
+    base_dir = Path(base_dir) if base_dir is not None else Path(golden_root).parent
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
         raise ParityInputError(f"{source}: needs a top-level 'cases' list")
     cases, findings, seen_runs, seen_cases = [], [], set(), set()
@@ -226,6 +246,7 @@ def parse_cases(data, *, registry: dict, golden_root: Path = GOLDEN_ROOT, source
         for run in raw["runs"]:
             run_id, golden_dir, args = _parse_run(run, case=raw, base=base, golden_root=golden_root,
                                                   source=source, where=where, read_args=read_args)
+            inputs_dir = _inputs_dir(run, base_dir=base_dir, source=source, where=f"{where} run {run_id}")
             if run_id in seen_runs:
                 raise _fail(source, where, f"duplicate run id {run_id}")
             seen_runs.add(run_id)
@@ -236,7 +257,7 @@ def parse_cases(data, *, registry: dict, golden_root: Path = GOLDEN_ROOT, source
             runs.append(MatrixRun(run_id=run_id, case_id=case_id, spec=str(raw["spec"]), threshold_class=klass,
                                   args=tuple(args), golden_dir=golden_dir,
                                   thresholds=_thresholds(klass, values, overrides, directions),
-                                  overrides=dict(overrides)))
+                                  overrides=dict(overrides), inputs_dir=inputs_dir))
         cases.append(MatrixCase(id=case_id, spec=str(raw["spec"]), threshold_class=klass, runs=tuple(runs)))
     return cases, findings
 
@@ -265,7 +286,7 @@ def load_cases(path: str | Path | None = None, *, registry: dict | None = None,
     except yaml.YAMLError as exc:
         raise ParityInputError(f"{p.name}: not valid YAML ({exc.__class__.__name__})") from None
     cases, findings = parse_cases(data, registry=registry or load_registry(), golden_root=golden_root,
-                                  source=p.name)
+                                  source=p.name, base_dir=p.parent)
     if findings:
         raise ParityInputError(f"{p.name}: {findings[0]}" + (f" (+{len(findings) - 1} more)" if len(findings) > 1 else ""))
     return cases

@@ -168,7 +168,7 @@ def lint_matrix(*, cases_path: str | Path | None = None, registry_path: str | Pa
         registry = load_registry_text(registry_path.read_text(), source=registry_path.name)
         cases_data = yaml.safe_load(cases_path.read_text())
         cases, override_findings = parse_cases(cases_data, registry=registry, golden_root=golden_root,
-                                               source=cases_path.name)
+                                               source=cases_path.name, base_dir=cases_path.parent)
     except (OSError, ParityInputError, yaml.YAMLError) as exc:
         report.findings.append(f"does not load: {exc}")
         return report

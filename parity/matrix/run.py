@@ -15,6 +15,11 @@ golden   ``pass`` / ``fail`` vs the stored float.bin; ``n/a`` for runs without a
 
 A failing or erroring verdict makes the matrix fail (exit 1). Any exception of one run is caught
 and recorded as ``error`` with its type, so one broken case never hides the others.
+
+``run_matrix(..., executor=E)`` runs the runs as tasks of an executor instead of one after the other
+(``parity.campaign.cluster``: a local or existing Dask cluster): each task computes one run
+(:func:`compute_one`) and sends back its outcome (and its images when bundles are written, which
+happens here); a run whose worker died is an ``error`` with that reason. Without one, runs are serial.
 """
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ from typing import Callable, Iterable
 
 from parity.matrix.cases import MatrixRun
 
-__all__ = ["RunOutcome", "MatrixReport", "run_matrix", "run_one", "c_runner_from_env"]
+__all__ = ["RunOutcome", "MatrixReport", "run_matrix", "run_one", "compute_one", "c_runner_from_env"]
 
 PASS, FAIL, NOT_RUN, ERROR, NA = "pass", "fail", "not run", "error", "n/a"
 BUNDLE_MAX_PIXELS = 256 * 256
@@ -113,8 +118,8 @@ def _golden_image(run: MatrixRun):
 def _simcore(run: MatrixRun, *, dtype: str, device: str):
     from parity.ports.inprocess import run_case_dir
 
-    if run.golden_dir is not None:
-        return run_case_dir(run.golden_dir, list(run.args), dtype=dtype, device=device)
+    if run.input_base is not None:
+        return run_case_dir(run.input_base, list(run.args), dtype=dtype, device=device)
     with tempfile.TemporaryDirectory(prefix="pwb-matrix-") as empty:
         return run_case_dir(empty, list(run.args), dtype=dtype, device=device)
 
@@ -139,6 +144,14 @@ def _describe(exc: BaseException) -> str:
 def run_one(run: MatrixRun, *, c_runner=None, dtype: str = "float32", device: str = "cpu",
             timeout_s: float | None = None, bundle=None) -> RunOutcome:
     """Both verdicts of one run; ``bundle`` (an open Bundle) receives images, verdicts and metrics."""
+    out, images = compute_one(run, c_runner=c_runner, dtype=dtype, device=device, timeout_s=timeout_s)
+    _record(bundle, out, images)
+    return out
+
+
+def compute_one(run: MatrixRun, *, c_runner=None, dtype: str = "float32", device: str = "cpu",
+                timeout_s: float | None = None) -> tuple[RunOutcome, dict]:
+    """Both verdicts of one run and the images they rest on (``{"simcore", "golden", "c"}``, as far as made)."""
     from parity.quirks.registry import classify
 
     out = RunOutcome(run=run, golden=NA if run.golden_dir is None else ERROR,
@@ -154,8 +167,7 @@ def run_one(run: MatrixRun, *, c_runner=None, dtype: str = "float32", device: st
         out.live, out.live_reason = ERROR, reason
         if run.golden_dir is not None:
             out.golden_reason = reason
-        _record(bundle, out, images)
-        return out
+        return out, images
     if run.golden_dir is not None:
         try:
             images["golden"] = _golden_image(run)
@@ -174,6 +186,28 @@ def run_one(run: MatrixRun, *, c_runner=None, dtype: str = "float32", device: st
                     out.live, out.live_reason, out.live_metrics = _verdict(c_image, images["simcore"], run)
             except Exception as exc:  # noqa: BLE001
                 out.live, out.live_reason = ERROR, _describe(exc)
+    return out, images
+
+
+def _task(run: MatrixRun, settings: dict) -> tuple[RunOutcome, dict]:
+    """One run as an executor task (a worker process); images travel back only when bundles want them."""
+    if settings.get("torch_threads"):
+        import torch
+
+        torch.set_num_threads(int(settings["torch_threads"]))
+    out, images = compute_one(run, c_runner=settings["c_runner"], dtype=settings["dtype"], device=settings["device"],
+                              timeout_s=settings["timeout_s"])
+    return out, (images if settings["bundles"] else {})
+
+
+def _lost(run: MatrixRun, reason: str) -> RunOutcome:
+    """The outcome of a run whose task never came back (its worker died twice, or it raised twice)."""
+    golden = NA if run.golden_dir is None else ERROR
+    return RunOutcome(run=run, live=ERROR, golden=golden, live_reason=reason,
+                      golden_reason=reason if golden == ERROR else "")
+
+
+def _recorded(bundle, out: RunOutcome, images: dict) -> RunOutcome:
     _record(bundle, out, images)
     return out
 
@@ -212,25 +246,41 @@ def _bundle_inputs(run: MatrixRun) -> list[Path]:
 def run_matrix(runs: Iterable[MatrixRun], *, c_runner=None, dtype: str = "float32", device: str = "cpu",
                timeout_s: float | None = None, bundle_slug: str | None = None, bundles: bool = False,
                reports_root: Path | None = None, argv: list[str] | None = None,
-               on_result: Callable[[RunOutcome], None] | None = None) -> MatrixReport:
-    """Run every run (see the module docstring); one bundle per run when ``bundles``."""
+               on_result: Callable[[RunOutcome], None] | None = None, executor=None) -> MatrixReport:
+    """Run every run (see the module docstring); one bundle per run when ``bundles``. ``executor``
+    (``map_unordered(fn, items, *extra)`` yielding ``(index, result, error)``) runs them as tasks; the
+    report keeps the runs' order either way."""
     from parity.evidence.bundle import open_bundle
 
-    outcomes = []
-    for run in runs:
-        if bundles:
+    runs = list(runs)
+    outcomes: list[RunOutcome | None] = [None] * len(runs)
+
+    def finish(i: int, compute: Callable[[object], RunOutcome]) -> None:
+        run = runs[i]
+        if bundles:      # the manifest first, the status last (a killed serial run leaves its .partial)
             slug = f"{bundle_slug}-{run.run_id}" if bundle_slug else f"matrix-{run.run_id}"
             with open_bundle(kind="matrix", slug=slug, argv=argv, reports_root=reports_root,
                              inputs=_bundle_inputs(run), binaries=[c_runner.executable] if c_runner else [],
                              config=run.to_dict(), case=run.run_id, device=device, dtype=dtype) as b:
-                outcome = run_one(run, c_runner=c_runner, dtype=dtype, device=device, timeout_s=timeout_s, bundle=b)
+                outcome = compute(b)
                 outcome.bundle = b.id
         else:
-            outcome = run_one(run, c_runner=c_runner, dtype=dtype, device=device, timeout_s=timeout_s)
-        outcomes.append(outcome)
+            outcome = compute(None)
+        outcomes[i] = outcome
         if on_result is not None:
             on_result(outcome)
-    return MatrixReport(outcomes=outcomes, c_source="NB_C_BIN" if c_runner else None)
+
+    if executor is None:
+        for i, run in enumerate(runs):
+            finish(i, lambda b, run=run: run_one(run, c_runner=c_runner, dtype=dtype, device=device,
+                                                 timeout_s=timeout_s, bundle=b))
+    else:
+        settings = {"c_runner": c_runner, "dtype": dtype, "device": device, "timeout_s": timeout_s,
+                    "bundles": bundles, "torch_threads": 1 if executor.workers else None}
+        for i, result, error in executor.map_unordered(_task, runs, settings):
+            outcome, images = result if result is not None else (_lost(runs[i], error or "lost"), {})
+            finish(i, lambda b, outcome=outcome, images=images: _recorded(b, outcome, images))
+    return MatrixReport(outcomes=[o for o in outcomes if o is not None], c_source="NB_C_BIN" if c_runner else None)
 
 
 def record_summary(bundle, report: MatrixReport, *, dtype: str) -> None:

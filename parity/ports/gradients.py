@@ -164,10 +164,11 @@ class CommandGradientPort:
 
     def gradient(self, args: Sequence[str], request: GradRequest, *, base_dir: str | os.PathLike,
                  shape: tuple[int, int]) -> np.ndarray:
-        from parity.ports.process import Runner, run_isolated
+        from parity.ports.process import run_isolated, runner_for
+        from parity.ports.profile import Port
 
-        exe = Path(self.cmd[0])
-        runner = Runner(name="cand", command=tuple(self.cmd), executable=exe, source="--cand-cmd")
+        runner = runner_for(Port(name=self.name, kind="command", cmd=tuple(self.cmd), env=dict(self.env),
+                                 source="--cand-cmd"))
         with tempfile.TemporaryDirectory(prefix="pwb-grad-") as scratch:
             gradfile = Path(scratch) / "grad.bin"
             argv = [*args, "-grad_param", request.param, "-gradfile", str(gradfile)]

@@ -4,7 +4,8 @@ from __future__ import annotations
 import torch
 
 from simcore.kernel.inputs import EngineInputs
-from simcore.kernel.geometry import foot_point
+from simcore.kernel.precision import needs_float64_h
+from simcore.kernel.geometry import beam_anchor
 from simcore.kernel.terms import abc_components
 from simcore.setup.sequence import R_E_SQR
 from simcore.kernel.structure import FTable
@@ -22,6 +23,15 @@ def _ftable(setup, dtype, device) -> FTable:
 
 
 def make_engine_inputs(setup, *, dtype: torch.dtype, device: torch.device) -> EngineInputs:
+    """The kernel's inputs; a float32 run that needs float64 Miller indices (precision.py) also
+    carries its float64 twin in ``hi``."""
+    inp = _inputs(setup, dtype, device)
+    if dtype != torch.float64 and needs_float64_h(setup, inp.ftable.grid is not None):
+        inp.hi = _inputs(setup, torch.float64, device)
+    return inp
+
+
+def _inputs(setup, dtype: torch.dtype, device: torch.device) -> EngineInputs:
     det, sm, cr, src, rot = setup.det, setup.sm, setup.cr, setup.src, setup.rot
 
     def c(t):
@@ -31,12 +41,13 @@ def make_engine_inputs(setup, *, dtype: torch.dtype, device: torch.device) -> En
         return x.to(device=device, dtype=dtype) if isinstance(x, torch.Tensor) and x.requires_grad else val(x)
 
     kahn = setup.cargs.polarization
-    foot_f, foot_s, foot_origin = foot_point(det.pix0_m.detach(), det.fdet.detach(), det.sdet.detach(),
-                                             det.pixel_m / setup.oversample)
+    anchor_f, anchor_s, anchor, anchor_par, anchor_perp = beam_anchor(det.pix0_m, det.fdet, det.sdet, det.beam,
+                                                                      det.pixel_m / setup.oversample)
     return EngineInputs(
         dtype=dtype, device=device,
         pix0=c(det.pix0_m), fdet=c(det.fdet), sdet=c(det.sdet), odet=c(det.odet), beam=c(det.beam),
-        pixel_m=det.pixel_m, foot_f=foot_f, foot_s=foot_s, foot_origin=c(foot_origin),
+        pixel_m=det.pixel_m, anchor_f=anchor_f, anchor_s=anchor_s, anchor=c(anchor),
+        anchor_par=c(anchor_par), anchor_perp=None if anchor_perp is None else c(anchor_perp),
         oversample=setup.oversample, thicksteps=sm.thicksteps, thickstep_m=sm.thickstep_m,
         thick_m=sm.thick_m, mu_m_inv=sm.mu_m_inv, close_distance_m=c(det.close_distance_m),
         distance_m=c(det.distance_m), curved=det.curved, point_pixel=det.point_pixel,

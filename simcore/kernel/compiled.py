@@ -19,7 +19,7 @@ _cache: dict = {}
 def usable(inp, *, first_pass: bool, interp_on: bool) -> bool:
     from simcore.taps import tracing
 
-    return (inp.compile and inp.shape == "square" and inp.ftable.grid is None and not first_pass
+    return (inp.compile and not torch.is_grad_enabled() and inp.hi is None and inp.shape == "square" and inp.ftable.grid is None and not first_pass
             and not interp_on and inp.dmin_m == 0.0 and not (inp.os_thick or inp.os_polar or inp.os_omega)
             and not tracing() and not any(isinstance(n, torch.Tensor) for n in (inp.Na, inp.Nb, inp.Nc)))
 
@@ -27,7 +27,7 @@ def usable(inp, *, first_pass: bool, interp_on: bool) -> bool:
 def _sincg(h, N: int, f64: bool):
     if f64:
         x = math.pi * h
-        return torch.nan_to_num(torch.sin(x * N) / torch.sin(x), nan=float(N))
+        return torch.nan_to_num(torch.sin(x * N) / torch.sin(x), nan=float(N)) + (x - x)
     n = torch.round(h)
     d = h - n
     if N <= 8:
@@ -37,7 +37,7 @@ def _sincg(h, N: int, f64: bool):
             prev, cur = cur, (c + c) * cur - prev
         ratio = cur if N >= 2 else torch.ones_like(c)
     else:
-        ratio = torch.nan_to_num(torch.sin((math.pi * N) * d) / torch.sin(math.pi * d), nan=float(N))
+        ratio = torch.nan_to_num(torch.sin((math.pi * N) * d) / torch.sin(math.pi * d), nan=float(N)) + (d - d)
     if N % 2 == 0:
         p = n - 2.0 * torch.round(0.5 * n)
         ratio = ratio * (1.0 - 2.0 * p * p)

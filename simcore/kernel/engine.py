@@ -15,6 +15,7 @@ import torch
 
 from simcore.kernel import geometry as G
 from simcore.kernel import terms as K
+from simcore.kernel.precision import pixel_terms
 from simcore.kernel.structure import f_interpolated, interp_out_of_range
 from simcore.taps import tap, tap_chunk, tracing
 
@@ -43,6 +44,14 @@ def tree_sum(x: torch.Tensor) -> torch.Tensor:
     return x[0]
 
 
+def serial_sum(x: torch.Tensor, start: float) -> torch.Tensor:
+    """((start + x[0]) + x[1]) + … over dim 0, the C's accumulation order (torch.cumsum scans
+    dim 0 serially on CPU; a pairwise sum differs in the last bit of a double now and then)."""
+    if start != 0.0:  # 0.0 + x[0] == x[0]
+        x = torch.cat([x[:1] + start, x[1:]])
+    return torch.cumsum(x, dim=0)[-1]
+
+
 def compute_chunk(inp, spix: torch.Tensor, fpix: torch.Tensor, state: RunState,
                   first_pass_k: int | None = None) -> torch.Tensor:
     """Float image values (compute dtype, before the float32 store) for pixels (spix, fpix).
@@ -51,10 +60,8 @@ def compute_chunk(inp, spix: torch.Tensor, fpix: torch.Tensor, state: RunState,
     index over (layer, sub_s, sub_f, source) of that evaluation.
     """
     tap_chunk(spix, fpix, inp.loop_sizes)
-    geo = G.pixel_geometry(inp, spix, fpix)
-    sc = G.scattering(inp, geo)
+    geo, sc, pol_full = pixel_terms(inp, spix, fpix)
     reached = sc["reached"]
-    pol_full = G.polarization(inp, geo, sc) if (not inp.nopolar or inp.os_polar) else None
     if inp.os_polar:
         polar_c = pol_full
     elif inp.nopolar:
@@ -83,7 +90,7 @@ def compute_chunk(inp, spix: torch.Tensor, fpix: torch.Tensor, state: RunState,
         S = S * geo["omega_c"]
     if tracing():
         _tap_final(inp, geo, sc, I, S, pol_full, polar_c)
-    return S.reshape(-1)
+    return S.reshape(-1).to(inp.dtype)   # a float64 running sum (-oversample_*) is stored as the C stores it
 
 
 def inner_pixels(inp) -> int:
@@ -117,17 +124,26 @@ def _accumulate(inp, geo, sc, pol_full, reached, sl, state, first_pass_k):
         geo_sl = {"cap": _p(geo["cap"], sl), "omega": _p(geo["omega"], sl)}
         return _running_sum_with_factors(inp, term, keep, geo_sl, _p(pol_full, sl))
     if inp.dmin_m > 0.0:
-        term = term * reached.to(term.dtype)  # a dmin-cut source adds nothing
-    I = inp.I_bg + tree_sum(term.reshape(-1, term.shape[-1]))
+        term = torch.where(reached, term, 0.0)  # a dmin-cut source adds nothing (a NaN term of a λ = 0 source too)
+    flat = term.reshape(-1, term.shape[-1])
+    if flat.dtype == torch.float64:  # the C's serial I += term from I = I_bg, bit for bit
+        I = serial_sum(flat, inp.I_bg)
+    else:
+        I = tree_sum(flat)
+        if inp.hi is not None:  # float32 terms, float64 pixel: a large background keeps its last bits
+            I = I.to(torch.float64)
+        I = inp.I_bg + I
     return I.reshape((1,) * 6 + (-1,))
 
 
 def _terms(inp, ev, F):
-    """F_cell²·F_latt²: in float64 in the C's order ((F·F)·F_latt)·F_latt; in float32 in place
-    when nothing else reads F_latt afterwards (no trace, no skip mask)."""
+    """F_cell²·F_latt²: in float64 in the C's order ((F·F)·F_latt)·F_latt; in float32 with a
+    constant F as (F_latt·F_latt)·F², in place when nothing else reads F_latt afterwards."""
     Fl = ev["F_latt"]
-    if F is None and Fl.dtype == torch.float32 and ev["fcell_reached"] is None and not tracing():
-        return Fl.mul_(Fl).mul_(inp.ftable.default_F * inp.ftable.default_F)
+    if F is None and Fl.dtype == torch.float32:  # (F_latt·F_latt)·F², traced or not (closure is exact)
+        if ev["fcell_reached"] is None and not tracing() and not Fl.requires_grad:
+            return Fl.mul_(Fl).mul_(inp.ftable.default_F * inp.ftable.default_F)
+        return (Fl * Fl) * (inp.ftable.default_F * inp.ftable.default_F)
     if F is None:  # no structure-factor table: F_cell is the constant default_F
         return (inp.ftable.default_F * inp.ftable.default_F * Fl) * Fl
     return (F * F * Fl) * Fl
@@ -141,9 +157,10 @@ def _omega_sum(inp, geo) -> float:
 
 
 def _evaluations(inp, q, reached, first_pass_k, *, skip_mask: bool):
-    ev = _inner(inp, inp.abc_steady, q, skip_mask)
+    rot = inp.hi if inp.hi is not None else inp  # float64 h for a float32 run that needs it (precision.py)
+    ev = _inner(inp, rot.abc_steady, q, skip_mask)
     if first_pass_k is not None and inp.rot_differs:
-        first = _inner(inp, inp.abc_first, q, skip_mask)
+        first = _inner(inp, rot.abc_first, q, skip_mask)
         serial = torch.arange(reached[..., :1].numel(), device=inp.device)
         use_first = (serial == first_pass_k).reshape(reached.shape[:4] + (1, 1, 1))
         ev = K.blend(first, ev, use_first)
@@ -159,7 +176,7 @@ def _evaluations(inp, q, reached, first_pass_k, *, skip_mask: bool):
 
 
 def _inner(inp, abc, q, skip_mask):
-    mi = K.miller(abc, q, rounded=K.needs_rounded(inp))
+    mi = K.miller(abc, q, rounded=K.needs_rounded(inp), compute_dtype=inp.dtype)
     ev = K.lattice_and_structure(inp, mi, skip_mask=skip_mask)
     ev.update({"hkl": mi["hkl"], "hkl0": mi["hkl0"]})
     if tracing():
@@ -195,9 +212,12 @@ def _choose_fcell(inp, ev, reached, state: RunState):
 
 
 def _running_sum_with_factors(inp, term, keep, geo, pol_full):
-    """The C's ``I += term; I *= cap; I *= polar; I *= Ω`` for -oversample_* flags, in order."""
+    """The C's ``I += term; I *= cap; I *= polar; I *= Ω`` for -oversample_* flags, in order.
+    The running product is kept in float64 (the C's double ``I``): in float32 it overflows when
+    Ω > 1 (-point_pixel) multiplies it once per term."""
     shape = term.shape
     n_pix = shape[-1]
+    term = term.to(torch.float64)
     factors = []
     if inp.os_thick:
         factors.append(geo["cap"].expand(shape))
@@ -207,8 +227,8 @@ def _running_sum_with_factors(inp, term, keep, geo, pol_full):
         factors.append(geo["omega"].expand(shape))
     flat_t = term.reshape(-1, n_pix)
     flat_k = keep.expand(shape).reshape(-1, n_pix)
-    flat_f = [f.reshape(-1, n_pix) for f in factors]
-    I = torch.full((n_pix,), inp.I_bg, dtype=inp.dtype, device=inp.device)
+    flat_f = [f.to(torch.float64).reshape(-1, n_pix) for f in factors]
+    I = torch.full((n_pix,), inp.I_bg, dtype=torch.float64, device=inp.device)
     for j in range(flat_t.shape[0]):
         nxt = I + flat_t[j]
         for f in flat_f:

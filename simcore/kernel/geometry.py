@@ -33,72 +33,124 @@ def _rotate_axis_t(v, axis, phi):
             axis[2] * dot + v[2] * c + (-axis[1] * v[0] + axis[0] * v[1]) * s)
 
 
+def ieee_sqrt(x: torch.Tensor) -> torch.Tensor:
+    """√x correctly rounded, as the C's sqrt(): torch's CPU float64 sqrt (SLEEF) is 1 ulp off for
+    ~1 % of arguments, which moves a low-angle q by 1e-16/λ and, through large N, an image pixel's
+    last float32 bit now and then. float64 CPU tensors without a gradient use numpy's (IEEE)."""
+    if x.dtype == torch.float64 and x.device.type == "cpu" and not x.requires_grad:
+        import numpy as np
+
+        return torch.from_numpy(np.sqrt(x.numpy()).reshape(x.shape))
+    return torch.sqrt(x)
+
+
 def _axpy(x, coef, acc):
-    """acc + x·coef, skipping an exactly-zero coefficient (bit-identical: y + 0.0 == y)."""
-    if val(coef) == 0.0:
+    """acc + x·coef, skipping an exactly-zero coefficient and the multiply by ±1 (bit-identical:
+    y + 0.0 == y, x·1 == x); a coefficient that carries a gradient is always multiplied."""
+    if isinstance(coef, torch.Tensor) and coef.requires_grad:
+        term = x * coef
+        return term if acc is None else term + acc
+    c = val(coef)
+    if c == 0.0:
         return acc if acc is not None else torch.zeros_like(x)
+    if c == 1.0:
+        return x if acc is None else x + acc
+    if c == -1.0:
+        return -x if acc is None else acc - x
     term = x * coef
     return term if acc is None else term + acc
 
 
-def foot_point(pix0, fdet, sdet, sub_m: float):
-    """Float32 geometry helper: write pix0 = −F0·f − S0·s + origin with F0, S0 the in-plane
-    coordinates of the point closest to the sample, so a sub-pixel centre is
-    ``((idx − B) + (0.5 − φ))·sub·f + … + origin`` with B + φ = F0/sub (B integer): the large
-    cancelling terms of ``Fdet·f + pix0`` never meet in float32, and pixels placed symmetrically
-    about the beam get symmetric coordinates (exact ties stay ties). Returns float64 values."""
-    import math
-
-    F0 = -val(pix0 @ fdet)
-    S0 = -val(pix0 @ sdet)
-    origin = pix0 + F0 * fdet + S0 * sdet
+def beam_anchor(pix0, fdet, sdet, beam, sub_m: float):
+    """Float32 geometry helper: the anchor A = pix0 + F_A·f + S_A·s is where the beam meets the
+    detector plane (A ∥ b), or the foot point closest to the sample when the beam (nearly) runs
+    along the plane. A sub-pixel centre is then ``A + u`` with the small in-plane offset
+    ``u = ((idx − B) + (0.5 − φ))·sub·f + …`` (B + φ = F_A/sub, B integer), so the large
+    cancelling terms of ``Fdet·f + pix0`` never meet in float32, the part of P across the beam
+    is ``A⊥ + u⊥`` (A⊥ ≈ 0: no cancellation at low angle whatever the detector rotation), and
+    pixels placed symmetrically about the beam get symmetric coordinates (exact ties stay ties).
+    Returns ((B_f, φ_f), (B_s, φ_s), A, A·b, A⊥ or None when negligible), float64 tensors."""
+    F_A = S_A = None
+    m = torch.stack([fdet, sdet, -beam], dim=1).detach()
+    det = float(torch.linalg.det(m))
+    if abs(det) > 1e-3:  # the beam meets the plane at a usable angle: solve pix0 + F·f + S·s = t·b
+        F_A, S_A, _ = (float(x) for x in torch.linalg.solve(m, -pix0.detach()))
+    if F_A is None or not (math.isfinite(F_A) and math.isfinite(S_A)):
+        F_A, S_A = -val(pix0 @ fdet), -val(pix0 @ sdet)
+    anchor = pix0 + F_A * fdet + S_A * sdet
+    a_par = anchor @ beam
+    a_perp = anchor - a_par * beam
+    if val(a_perp.detach().abs().max()) <= 1e-9 * sub_m and not a_perp.requires_grad:
+        a_perp = None  # on the beam to far below float32's resolution of the offsets
     out = []
-    for c0 in (F0, S0):
+    for c0 in (F_A, S_A):
         b = math.floor(c0 / sub_m)
         out.append((b, 0.5 - (c0 / sub_m - b)))
-    return out[0], out[1], origin
+    return out[0], out[1], anchor, a_par, a_perp
+
+
+def _dot(x, v):
+    """x·v for a list of tensors and a constant (3,) vector, skipping zero components."""
+    acc = None
+    for k in range(3):
+        acc = _axpy(x[k], v[k], acc)
+    return acc
 
 
 def pixel_geometry(inp, spix: torch.Tensor, fpix: torch.Tensor) -> dict:
-    """Positions, unit diffracted vectors, Ω and capture fraction for every sub-pixel and layer."""
+    """Positions, unit diffracted vectors, Ω and capture fraction for every sub-pixel and layer.
+    The float32 path also returns P·b and P⊥ = P − (P·b)b, computed without cancellation."""
     os_ = inp.oversample
     sub = torch.arange(os_, device=inp.device)
     sub_m = inp.pixel_m / os_
     f_idx = at(fpix, PIXEL) * os_ + at(sub, SUB_F)
     s_idx = at(spix, PIXEL) * os_ + at(sub, SUB_S)
-    f, s, o = inp.fdet, inp.sdet, inp.odet
-    if inp.dtype == torch.float64:  # the C expression, verbatim
+    f, s, o, b = inp.fdet, inp.sdet, inp.odet, inp.beam
+    f64 = inp.dtype == torch.float64
+    if f64:  # the C expression, verbatim
         fdet_m = sub_m * f_idx.to(inp.dtype) + sub_m / 2.0
         sdet_m = sub_m * s_idx.to(inp.dtype) + sub_m / 2.0
-        origin = inp.pix0
-    else:  # offsets from a foot point, exact integer part + one rounding (see foot_point())
-        fdet_m = sub_m * ((f_idx - inp.foot_f[0]).to(inp.dtype) + inp.foot_f[1])
-        sdet_m = sub_m * ((s_idx - inp.foot_s[0]).to(inp.dtype) + inp.foot_s[1])
-        origin = inp.foot_origin
+    else:  # offsets from the beam anchor, exact integer part + one rounding (see beam_anchor())
+        fdet_m = sub_m * ((f_idx - inp.anchor_f[0]).to(inp.dtype) + inp.anchor_f[1])
+        sdet_m = sub_m * ((s_idx - inp.anchor_s[0]).to(inp.dtype) + inp.anchor_s[1])
     pos = [_axpy(fdet_m, f[k], _axpy(sdet_m, s[k], None)) for k in range(3)]
     if inp.thickstep_m != 0.0:
         odet_m = at(torch.arange(inp.thicksteps, device=inp.device, dtype=inp.dtype) * inp.thickstep_m, LAYER)
         pos = [_axpy(odet_m, o[k], pos[k]) for k in range(3)]
-    pos = [pos[k] + origin[k] for k in range(3)]
+    pb = perp = None
+    if not f64 and not inp.curved:  # u = pos so far: P·b = A·b + u·b, P⊥ = A⊥ + (u − (u·b)b)
+        ub = _dot(pos, b)
+        pb = ub + inp.anchor_par
+        perp = [_axpy(ub, -b[k], pos[k]) for k in range(3)]
+        if inp.anchor_perp is not None:  # the foot-point fallback: the anchor is off the beam
+            perp = [perp[k] + inp.anchor_perp[k] for k in range(3)]
+    pos = [pos[k] + (inp.pix0[k] if f64 else inp.anchor[k]) for k in range(3)]
     if inp.curved:
         start = [inp.distance_m * inp.beam[k] for k in range(3)]
         v = _rotate_axis_t(start, s, pos[1] / inp.distance_m)
         pos = list(_rotate_axis_t(v, f, pos[2] / inp.distance_m))
-    R = torch.sqrt(pos[0] * pos[0] + pos[1] * pos[1] + pos[2] * pos[2])
+        # the curved position depends only on the lab y, z of the planar one: when those do not
+        # vary along a sub-pixel axis or the layers (Odet is lost), that dim must still be summed
+        full = (inp.thicksteps, os_, os_, 1, 1, 1, fpix.numel())
+        pos = [torch.broadcast_to(p, full) for p in pos]
+        if not f64:
+            pb = _dot(pos, b)
+            perp = [_axpy(pb, -b[k], pos[k]) for k in range(3)]
+    if f64:
+        R = ieee_sqrt(pos[0] * pos[0] + pos[1] * pos[1] + pos[2] * pos[2])
+    else:
+        R = torch.sqrt(pb * pb + (perp[0] * perp[0] + perp[1] * perp[1] + perp[2] * perp[2]))
     d = [pos[k] / R for k in range(3)]
     if inp.point_pixel:
         omega = 1.0 / R / R
     else:
         omega = inp.pixel_m * inp.pixel_m / R / R * inp.close_distance_m / R
     omega_c = omega[:1, :1, :1]
-    if inp.thick_m == 0.0:
+    if inp.thick_m == 0.0 and not inp.os_thick:
         cap = torch.ones_like(R[:1, :1, :1])
         cap_c = cap
     else:
-        parallax = d[0] * o[0] + d[1] * o[1] + d[2] * o[2]
-        t = at(torch.arange(inp.thicksteps, device=inp.device, dtype=inp.dtype), LAYER)
-        cap = (torch.exp(-t * inp.thickstep_m * inp.mu_m_inv / parallax)
-               - torch.exp(-(t + 1) * inp.thickstep_m * inp.mu_m_inv / parallax))
+        cap = _capture(inp, d[0] * o[0] + d[1] * o[1] + d[2] * o[2])
         cap_c = cap[-1:, :1, :1]
     tap("pixel_pos_meters", tuple(pos), SUB_DIMS)
     tap("R_distance_meters", R, SUB_DIMS)
@@ -106,7 +158,20 @@ def pixel_geometry(inp, spix: torch.Tensor, fpix: torch.Tensor) -> dict:
     if tracing():
         tap("obliquity_factor", inp.close_distance_m / R, SUB_DIMS)
     tap("diffracted_vec", tuple(d), SUB_DIMS)
-    return {"pos": pos, "R": R, "d": d, "omega": omega, "omega_c": omega_c, "cap": cap, "cap_c": cap_c}
+    return {"pos": pos, "R": R, "d": d, "omega": omega, "omega_c": omega_c, "cap": cap, "cap_c": cap_c,
+            "pb": pb, "perp": perp}
+
+
+def _capture(inp, parallax):
+    """Fraction absorbed by each layer, exp(−t·x) − exp(−(t+1)·x) with x = Δz·μ/ρ (A3). float32
+    writes it exp(−t·x)·(−expm1(−x)): the plain difference loses ε/x when a layer is thin
+    against the attenuation length."""
+    t = at(torch.arange(inp.thicksteps, device=inp.device, dtype=inp.dtype), LAYER)
+    if inp.dtype == torch.float64:  # the C expression, verbatim
+        return (torch.exp(-t * inp.thickstep_m * inp.mu_m_inv / parallax)
+                - torch.exp(-(t + 1) * inp.thickstep_m * inp.mu_m_inv / parallax))
+    x = inp.thickstep_m * inp.mu_m_inv / parallax
+    return torch.exp(-t * x) * -torch.expm1(-x)
 
 
 def scattering(inp, geo: dict) -> dict:
@@ -126,7 +191,7 @@ def scattering(inp, geo: dict) -> dict:
         tap("lambda_angstroms", lam * 1e10, ("source",))
     tap("scattering_vec_A_inv", tuple(q), SRC_DIMS)
     if inp.dmin_m > 0.0:
-        stol = 0.5 * torch.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2])
+        stol = 0.5 * ieee_sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2])
         reached = ~((stol > 0.0) & (inp.dmin_m > 0.5 / stol))
     else:
         reached = torch.ones_like(q[0], dtype=torch.bool)
@@ -135,14 +200,15 @@ def scattering(inp, geo: dict) -> dict:
 
 
 def _d_minus_beam(inp, geo: dict) -> list:
-    """d − b without cancellation (float32 path): with P⊥ = P − (P·b)b (exact when b is a
-    coordinate axis), d − b = (P⊥ − |P⊥|²/(R + P·b)·b)/R. The naive d − i loses ~1e-5 of q at
-    low angle in float32, which moves h by ~1e-5 and F_latt near a node by ~5e-4."""
-    P, R, b = geo["pos"], geo["R"], inp.beam
-    pb = P[0] * b[0] + P[1] * b[1] + P[2] * b[2]
-    perp = [P[k] - pb * b[k] for k in range(3)]
+    """d − b without cancellation (float32 path): with P·b and P⊥ from pixel_geometry,
+    d − b = (P⊥ − s·b)/R, s = R − P·b = |P⊥|²/(R + P·b) (the latter when P·b > 0). The naive
+    d − i loses ~1e-5 of q at low angle in float32, which moves h by ~1e-5 and F_latt near a
+    node by ~5e-4."""
+    R, pb, perp, b = geo["R"], geo["pb"], geo["perp"], inp.beam
     s = (perp[0] * perp[0] + perp[1] * perp[1] + perp[2] * perp[2]) / (R + pb)
-    return [(perp[k] - s * b[k]) / R for k in range(3)]
+    if bool((pb <= 0).any()):  # a pixel at or beyond 90° from the beam: R − P·b does not cancel there
+        s = torch.where(pb > 0, s, R - pb)
+    return [_axpy(s, -b[k], perp[k]) / R for k in range(3)]
 
 
 def polarization(inp, geo: dict, sc: dict) -> torch.Tensor:
@@ -166,11 +232,18 @@ def _kahn_frames(inp):
     p = inp.polar_vector
     B = torch.stack([p[1] * inc[:, 2] - p[2] * inc[:, 1], p[2] * inc[:, 0] - p[0] * inc[:, 2],
                      p[0] * inc[:, 1] - p[1] * inc[:, 0]], dim=1)
-    B = B / torch.sqrt((B * B).sum(dim=1, keepdim=True))
+    B = _unitize_rows(B)
     E = torch.stack([inc[:, 1] * B[:, 2] - inc[:, 2] * B[:, 1], inc[:, 2] * B[:, 0] - inc[:, 0] * B[:, 2],
                      inc[:, 0] * B[:, 1] - inc[:, 1] * B[:, 0]], dim=1)
-    E = E / torch.sqrt((E * E).sum(dim=1, keepdim=True))
+    E = _unitize_rows(E)
     return [at(B[:, k], SOURCE) for k in range(3)], [at(E[:, k], SOURCE) for k in range(3)]
+
+
+def _unitize_rows(v: torch.Tensor) -> torch.Tensor:
+    """Rows of ``v`` made unit; a zero row stays zero, as the C's unitize() leaves it (a source
+    line of zeros, e.g. a comment in -sourcefile, has no direction)."""
+    mag = torch.sqrt((v * v).sum(dim=1, keepdim=True))
+    return torch.where(mag == 0.0, torch.zeros_like(v), v / torch.where(mag == 0.0, torch.ones_like(mag), mag))
 
 
 def first_reached_index(reached: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -19,9 +19,11 @@ class EngineInputs:
     odet: torch.Tensor
     beam: torch.Tensor
     pixel_m: float
-    foot_f: tuple                   # (integer B, 0.5 − φ): float32 sub-pixel offsets, kernel_geometry.foot_point
-    foot_s: tuple
-    foot_origin: torch.Tensor       # (3,)
+    anchor_f: tuple                 # (integer B, 0.5 − φ): float32 sub-pixel offsets, geometry.beam_anchor
+    anchor_s: tuple
+    anchor: torch.Tensor            # (3,) where the beam meets the detector plane (or the foot point)
+    anchor_par: torch.Tensor        # anchor·b
+    anchor_perp: torch.Tensor | None  # (3,) anchor − (anchor·b)b; None when negligible
     oversample: int
     thicksteps: int
     thickstep_m: float
@@ -65,6 +67,7 @@ class EngineInputs:
     os_polar: bool
     os_omega: bool
     compile: bool = False           # opt-in torch.compile of the common inner sum (simcore/kernel/compiled.py)
+    hi: "EngineInputs | None" = None  # float32 runs that need float64 h (precision.py): the float64 twin
     r_e_sqr: float = 7.94079248018965e-30
     fluence: float = 0.0
 

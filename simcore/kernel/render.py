@@ -16,7 +16,8 @@ from simcore.argv.parse import CArgs, parse_argv
 from simcore.kernel import resources
 from simcore.kernel.engine import RunState, compute_chunk
 from simcore.kernel.build import make_engine_inputs
-from simcore.kernel.geometry import pixel_geometry, scattering
+from simcore.kernel.forward_ad import dual_params, render_jvp
+from simcore.kernel.precision import pixel_terms
 from simcore.setup.sequence import Setup, build_setup
 from simcore.taps import tap
 
@@ -54,7 +55,14 @@ def render(args, *, params: dict | None = None, dtype: str | None = None, device
     Writes no files (``dump_dir`` aside: where an -hkl run writes Fdump.bin, like the C).
     Before allocating, the device and the memory the run cannot avoid are checked (resources.py;
     ``outputs``: the caller will encode output files too).
+    Tensors in ``params`` that require grad get an autograd graph; forward-mode dual tensors
+    (``torch.autograd.forward_ad``) get dual images (forward_ad.py).
     """
+    duals = dual_params(params)
+    if duals:
+        return render_jvp(render, args, params, duals, dtype=dtype, device=device, pixels=pixels, cwd=cwd,
+                          dump_dir=dump_dir, max_memory_gb=max_memory_gb, on_setup=on_setup, on_pixels=on_pixels,
+                          outputs=outputs)
     cargs = args if isinstance(args, CArgs) else parse_argv(list(args), cwd=cwd)
     malloc_tune.apply()
     if cargs.threads:
@@ -101,7 +109,8 @@ def _chunk_pixels(setup: Setup, inp, budget: float):
     # memory per pixel of a chunk: the geometry tensors (the phi × mosaic work is sliced to a fixed
     # cache-sized block, engine.CACHE_ELEMENTS, whatever the chunk)
     per_geometry = inp.thicksteps * inp.oversample * inp.oversample * inp.incident.shape[0]
-    per_pixel = per_geometry * BYTES_PER_ELEMENT_LIVE * (inp.dtype.itemsize // 4)
+    geometry_dtype = inp.hi.dtype if inp.hi is not None else inp.dtype   # float64 geometry (precision.py)
+    per_pixel = per_geometry * BYTES_PER_ELEMENT_LIVE * (geometry_dtype.itemsize // 4)
     max_pixels = int(max(1, min(budget // max(per_pixel, 1), GEOMETRY_ELEMENTS // per_geometry, 1 << 21)))
     width = x1 - x0 + 1
     rows_per_chunk = max(1, max_pixels // width)
@@ -132,7 +141,7 @@ def _find_first_pass(inp, setup, budget):
     cut by dmin, and the serial index over (layer, sub_s, sub_f, source) of that evaluation."""
     for spix, fpix in _chunk_pixels(setup, inp, budget):
         sp, fp = spix.to(inp.device), fpix.to(inp.device)
-        reached = scattering(inp, pixel_geometry(inp, sp, fp))["reached"]
+        reached = pixel_terms(inp, sp, fp)[1]["reached"]
         flat = reached.expand(reached.shape[:4] + (1, 1, reached.shape[-1])).reshape(-1, reached.shape[-1])
         any_px = flat.any(dim=0)
         if bool(any_px.any()):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 
 from simcore.kernel.geometry import MOSAIC, PHI
-from simcore.kernel.lattice import f_latt
+from simcore.kernel.lattice import f_latt, gauss_c_nonzero
 from simcore.kernel.structure import f_interpolated, f_nearest, interp_out_of_range  # noqa: F401 (engine uses them)
 
 ALL_DIMS = ("layer", "sub_s", "sub_f", "source", "phi", "mosaic")
@@ -20,9 +20,23 @@ def abc_components(rot: torch.Tensor) -> list[list[torch.Tensor]]:
     return [[rot[:, :, v, k].reshape(1, 1, 1, 1, np_, nm, 1) for k in range(3)] for v in range(3)]
 
 
-def miller(abc: list, q: list, *, rounded: bool = True) -> dict:
+def miller(abc: list, q: list, *, rounded: bool = True, compute_dtype: torch.dtype | None = None) -> dict:
     """Fractional (and, when needed, rounded) Miller indices for every phi step and mosaic domain;
-    ``abc`` from :func:`abc_components` (computed once per run)."""
+    ``abc`` from :func:`abc_components` (computed once per run).
+
+    float64 ``q`` and ``abc`` with a float32 ``compute_dtype`` (precision.py): h and h0 are the C's,
+    handed on in float32 with ``frac`` = h − h0 taken in float64 (exact to float32 rounding), and
+    that fraction in float64 as ``frac64`` (the lattice factor reduces N·frac with it)."""
+    if q[0].dtype == torch.float64 and compute_dtype not in (None, torch.float64):
+        out = {"hkl": [], "hkl0": [], "frac": [], "frac64": [], "abc": abc}
+        for v in abc:
+            h = torch.mul(v[0], q[0]).add_(v[1] * q[1]).add_(v[2] * q[2])   # the C's order
+            h0 = torch.ceil(h - 0.5)
+            out["hkl"].append(h.to(compute_dtype))
+            out["hkl0"].append(h0.to(compute_dtype))
+            out["frac64"].append(h.sub_(h0))
+            out["frac"].append(out["frac64"][-1].to(compute_dtype))
+        return out
     if q[0].dtype == torch.float64:  # the C's order, bit for bit
         hkl = [v[0] * q[0] + v[1] * q[1] + v[2] * q[2] for v in abc]
     else:  # float32: one allocation and two fused multiply-adds per index
@@ -50,10 +64,18 @@ def lattice_and_structure(inp, mi: dict, *, skip_mask: bool) -> dict:
     """F_latt, the skip mask (when needed) and the nearest-neighbour F_cell (None: constant default_F)."""
     (h, k, l), (h0, k0, l0) = mi["hkl"], mi["hkl0"]
     F_latt, fa, fb, fc = f_latt(inp.shape, h, k, l, h0, k0, l0, Na=inp.Na, Nb=inp.Nb, Nc=inp.Nc,
-                                fudge=inp.fudge, a_star=inp.a_star, b_star=inp.b_star, c_star=inp.c_star)
+                                fudge=inp.fudge, a_star=inp.a_star, b_star=inp.b_star, c_star=inp.c_star,
+                                frac=mi.get("frac"), frac64=mi.get("frac64"))
     out = {"F_latt": F_latt, "F_latt_a": fa, "F_latt_b": fb, "F_latt_c": fc, "fcell_reached": None}
     if skip_mask:
-        out["fcell_reached"] = (F_latt != 0.0) if inp.water_m == 0.0 else torch.ones_like(F_latt, dtype=torch.bool)
+        if inp.water_m != 0.0:
+            out["fcell_reached"] = torch.ones_like(F_latt, dtype=torch.bool)
+        elif inp.shape == "gauss" and F_latt.dtype != torch.float64:
+            dhkl = mi.get("frac") or (h - h0, k - k0, l - l0)
+            out["fcell_reached"] = gauss_c_nonzero(dhkl, Na=inp.Na, Nb=inp.Nb, Nc=inp.Nc, fudge=inp.fudge,
+                                                   a_star=inp.a_star, b_star=inp.b_star, c_star=inp.c_star)
+        else:
+            out["fcell_reached"] = F_latt != 0.0
     out["F_nn"] = f_nearest(inp.ftable, h0, k0, l0) if inp.ftable.grid is not None else None
     return out
 

@@ -49,6 +49,7 @@ def effective_config(setup) -> dict:
         "lambda0_m": val(setup.lambda0_m), "fluence_photons_per_m2": setup.fluence,
         "kahn_factor": c.polarization, "nopolar": c.nopolar,
         "cell_A": list(cr.cell_A), "cell_deg": list(cr.cell_deg), "V_cell_A3": val(cr.V_cell_A3),
+        "misset_deg": [0.0, 0.0, 0.0] if cr.misset_deg is None else [float(x) for x in cr.misset_deg],
         "N": [val(cr.Na), val(cr.Nb), val(cr.Nc)], "xtal_shape": c.xtal_shape,
         "hkl_source": setup.hkl_source, "default_F": c.default_F,
         "hkls": 0 if setup.ftable_np is None else int(setup.ftable_np.hkls),

@@ -133,17 +133,27 @@ def _f32_sincg_naive(stack):
     argument reduction: at |h| ~ 100 the rounding of π·h is comparable to sin(π·h) near a peak."""
     import torch
 
-    from simcore.kernel import lattice
+    from simcore.kernel import terms
     from simcore.vec import val
 
+    def naive(h, N):
+        x = h.to(torch.float32) * math.pi
+        return torch.nan_to_num(torch.sin(x * N) / torch.sin(x), nan=val(N))
+
     def make(orig):
-        def sincg(h, N):
-            if h.dtype != torch.float32:
-                return orig(h, N)
-            x = h * math.pi
-            return torch.nan_to_num(torch.sin(x * N) / torch.sin(x), nan=val(N))
-        return sincg
-    _wrap(stack, lattice, "sincg", make)
+        def f_latt(shape, h, k, l, h0, k0, l0, *, Na, Nb, Nc, frac=None, frac64=None, **kw):
+            # a float32 run (simcore may carry h in float64 there, with the float32 fraction in ``frac``)
+            float32_run = h.dtype == torch.float32 or (frac is not None and frac[0].dtype == torch.float32)
+            if shape != "square" or not float32_run:
+                return orig(shape, h, k, l, h0, k0, l0, Na=Na, Nb=Nb, Nc=Nc, frac=frac, frac64=frac64, **kw)
+            fa, fb, fc = (naive(x, N) if val(N) > 1 else None for x, N in ((h, Na), (k, Nb), (l, Nc)))
+            out = torch.ones_like(h, dtype=torch.float32)
+            for f in (fa, fb, fc):
+                if f is not None:
+                    out = out * f
+            return out, fa, fb, fc
+        return f_latt
+    _wrap(stack, terms, "f_latt", make)      # the engine's terms call it by name
 
 
 # ---------------------------------------------------------------- phi carry-over
@@ -280,8 +290,10 @@ def _subpixel_corners(stack):
     def make(orig):
         def make_engine_inputs(setup, *, dtype, device):
             inp = orig(setup, dtype=dtype, device=device)
-            inp.foot_f = (inp.foot_f[0], inp.foot_f[1] - 0.5)
-            inp.foot_s = (inp.foot_s[0], inp.foot_s[1] - 0.5)
+            for one in (inp, inp.hi):          # the float64 twin of a precise float32 run, when there is one
+                if one is not None:
+                    one.anchor_f = (one.anchor_f[0], one.anchor_f[1] - 0.5)
+                    one.anchor_s = (one.anchor_s[0], one.anchor_s[1] - 0.5)
             return inp
         return make_engine_inputs
     _wrap(stack, render, "make_engine_inputs", make)

@@ -157,7 +157,8 @@ def build_table(names: list[str] | None = None, *, c_bin: str, c_trace_bin: str,
         rows.append(row)
         if log:
             log(f"{name}: nb-compare {nb_exit}, trace-diff {div.tap}/{div.hint} ({time.monotonic() - t0:.1f} s)")
-    return {"tools": tools, "workdir": str(root), "rows": [r.to_dict() for r in rows],
+    return {"tools": tools, "c_bin": c_bin, "c_trace_bin": c_trace_bin, "workdir": str(root),
+            "rows": [r.to_dict() for r in rows],
             "summary": summarize(rows)}
 
 
@@ -209,6 +210,22 @@ def _write_json(path: Path, data: dict, *, force: bool) -> None:
     os.replace(tmp, path)
 
 
+def _bundle(table: dict, argv: list[str]) -> str:
+    """The table as an evidence bundle in the workspace (table.md, table.json, headline counts)."""
+    from parity.evidence.bundle import open_bundle
+
+    with open_bundle(kind="mutant-table", slug="mutant-detection-table", argv=argv,
+                     config={"c_bin": table.get("c_bin"), "c_trace_bin": table.get("c_trace_bin")}) as b:
+        text = render(table)
+        b.write_text("table.md", text + "\n")
+        b.write_json("table.json", table)
+        b.add_metrics({k: v for k, v in table["summary"].items() if isinstance(v, (int, float, bool))}, headline=True)
+        b.set_status("passed" if table["summary"]["done"] else "failed")
+        b.set_story("## Mutant detection: nb-compare at its defaults, trace-diff's first tap and hint\n\n```\n"
+                    + text + "\n```\n")
+    return b.id
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tests.mutants.table", description=__doc__.split("\n\n")[0])
     p.add_argument("--c-bin", default=os.environ.get("NB_C_BIN"), help="the C (default $NB_C_BIN)")
@@ -218,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force", action="store_true", help="replace an existing --json file")
     p.add_argument("--workdir", type=Path, help="keep every run's files here (default: a temp dir)")
     p.add_argument("-k", dest="names", action="append", help="only this mutant (repeatable)")
+    p.add_argument("--bundle", action="store_true", help="also write the table as a bundle in the workspace")
     a = p.parse_args(argv)
     c_trace = a.c_trace_bin or a.c_bin
     if not a.c_bin:
@@ -235,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     print(render(table))
     if a.json is not None:
         _write_json(a.json, table, force=a.force)
+    if a.bundle:
+        print(f"bundle: {_bundle(table, sys.argv if argv is None else ['table', *argv])}", file=sys.stderr)
     return 0 if table["summary"]["done"] else 1
 
 

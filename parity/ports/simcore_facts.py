@@ -1,0 +1,29 @@
+"""The work a nanoBragg argument list asks for by the C's own set-up rules, as simcore's set-up derives
+it (sources, mosaic domains, phi steps, thickness layers, the oversample it picks), for the wings of
+parity that may not import simcore. (The flag table itself is :mod:`parity.ports.flagspec`.)
+
+Used by the random campaign's tests (:mod:`parity.campaign`) to check the strategy's work bound.
+"""
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+__all__ = ["setup_work"]
+
+
+def setup_work(args: Sequence[str], *, cwd: str | os.PathLike) -> dict:
+    """The loop counts simcore's set-up (the C's rules) derives for ``args`` (input files read in ``cwd``):
+    ``{"pixels", "sources", "mosaic_domains", "phisteps", "thicksteps", "oversample", "work"}`` with
+    work = pixels × sources × mosaic × phi × thickness × oversample²."""
+    from simcore.argv.parse import parse_argv
+    from simcore.setup.sequence import build_setup
+
+    setup = build_setup(parse_argv([str(a) for a in args], cwd=str(cwd)), cwd=str(cwd))
+    counts = {"pixels": int(setup.det.fpixels * setup.det.spixels), "sources": int(setup.src.direction.shape[0]),
+              "mosaic_domains": int(setup.sm.mosaic_domains), "phisteps": int(setup.sm.phisteps),
+              "thicksteps": int(setup.sm.thicksteps), "oversample": int(setup.oversample)}
+    work = 1
+    for key in ("pixels", "sources", "mosaic_domains", "phisteps", "thicksteps"):
+        work *= counts[key]
+    return {**counts, "work": work * counts["oversample"] ** 2}
