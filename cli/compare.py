@@ -57,8 +57,10 @@ def nb_guarded(prog: str) -> Iterator[None]:
     I/O problem (unreadable input 5, unwritable output 6 elsewhere) exits 5; a bug exits 70."""
     try:
         yield
-    except (typer.Exit, ClickException, typer.Abort, KeyboardInterrupt, SystemExit, BrokenPipeError):
+    except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit, BrokenPipeError):
         raise
+    except ClickException as exc:         # a BadParameter from the command body: nb-compare's usage code
+        raise fail(f"{prog}: {exc.format_message()}", 1 if exc.exit_code == 2 else exc.exit_code) from None
     except Exception as exc:  # noqa: BLE001 - dispatch on the code below
         code = error_code(exc)
         if code is None or code == 70:

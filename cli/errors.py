@@ -10,7 +10,6 @@ traceback). No command ever ends in a bare traceback.
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from typing import Iterator, NoReturn, Optional, Sequence
 
@@ -67,8 +66,10 @@ def guarded(prog: str = "pwb") -> Iterator[None]:
     """
     try:
         yield
-    except (typer.Exit, ClickException, Abort, KeyboardInterrupt, SystemExit, BrokenPipeError):
+    except (typer.Exit, Abort, KeyboardInterrupt, SystemExit, BrokenPipeError):
         raise
+    except ClickException as exc:         # typer.BadParameter raised by a command body: one line too
+        raise fail(f"{prog}: {exc.format_message()}", exc.exit_code) from None
     except Exception as exc:  # noqa: BLE001 - dispatch below; nothing escapes as a traceback
         code = error_code(exc)
         if code is None or code == Exit.INTERNAL:
@@ -79,13 +80,9 @@ def guarded(prog: str = "pwb") -> Iterator[None]:
 
 
 def _stdout_closed() -> int:
-    """stdout went away (``| head``): stop quietly, with no second error at interpreter exit."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-    return int(Exit.PIPE)
+    from tracekit.entry import stdout_closed
+
+    return stdout_closed()
 
 
 def run_command(command, *, prog: str, argv: Optional[Sequence[str]] = None, usage_code: int = Exit.USAGE,

@@ -41,13 +41,9 @@ def help_text() -> str:
 
 
 def _stdout_closed() -> int:
-    """stdout went away (``| head``): stop quietly, with no second error at interpreter exit."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-    return 141
+    from tracekit.entry import stdout_closed
+
+    return stdout_closed()
 
 
 def main(argv: list[str] | None = None) -> int:

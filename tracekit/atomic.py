@@ -26,10 +26,8 @@ Folders (:func:`atomic_dir`): built as a hidden ``.NAME.<pid>.partial`` sibling 
 once complete; an exception (Ctrl-C, SIGTERM turned into an exception) removes it, a SIGKILL leaves
 only the hidden sibling, never a half-filled folder under the name asked for.
 
-Inputs (:func:`check_input`, :func:`open_input`, :func:`read_input_bytes`): only regular files (or
-symlinks to them) are read; a FIFO, directory, device or socket is refused before any byte is read
-(:class:`InputFileError`, exit 5), so no reader ever blocks on a FIFO. Files are opened, not slurped:
-streaming readers keep streaming.
+Inputs (:func:`check_input`, :func:`open_input`, :func:`read_input_bytes`) live in
+:mod:`tracekit.inputs` and are re-exported here.
 """
 from __future__ import annotations
 
@@ -40,7 +38,10 @@ import secrets
 import shutil
 import stat
 from pathlib import Path
-from typing import IO, Iterator
+from typing import Iterator
+
+from tracekit.inputs import (InputFileError, check_input, open_input, read_input_bytes,  # noqa: F401 - re-exported
+                             read_input_text)
 
 __all__ = ["OutputError", "OutputExistsError", "InputFileError", "write_atomic", "check_output", "write_text_atomic",
            "write_lines", "copy_atomic", "atomic_dir", "publish_dir", "rename_noreplace", "fsync_dir",
@@ -63,15 +64,6 @@ class OutputExistsError(OutputError, FileExistsError):
     """The target exists and overwriting was not allowed (exit 2: choose another path or allow it)."""
 
     exit_code = 2
-
-    def __str__(self) -> str:
-        return f"{self.filename}: {self.strerror}"
-
-
-class InputFileError(OSError):
-    """An input path that is not a regular file (FIFO, directory, device, socket). Exit code 5."""
-
-    exit_code = 5
 
     def __str__(self) -> str:
         return f"{self.filename}: {self.strerror}"
@@ -225,13 +217,19 @@ def check_output(path: str | os.PathLike, *, overwrite: bool = True) -> Path:
 
 
 def write_text_atomic(path: str | os.PathLike, text: str, *, overwrite: bool = False) -> Path:
-    """Write UTF-8 ``text`` to ``path`` (refuses an existing file unless ``overwrite``)."""
-    return write_atomic(path, text, overwrite=overwrite)
+    """Write UTF-8 ``text`` to ``path``: tracekit's writers (traces, JSONL). An existing file without
+    ``overwrite`` is TraceUsageError (exit 2), as tracekit's callers expect."""
+    try:
+        return write_atomic(path, text, overwrite=overwrite)
+    except OutputExistsError:
+        from tracekit.errors import TraceUsageError
+
+        raise TraceUsageError(f"refusing to overwrite existing file {path}") from None
 
 
 def write_lines(lines: list[str], path: str | os.PathLike, *, overwrite: bool = False) -> Path:
     """Write trace lines (emit_lines output) with a final newline, atomically."""
-    return write_atomic(path, "\n".join(lines) + "\n", overwrite=overwrite)
+    return write_text_atomic(path, "\n".join(lines) + "\n", overwrite=overwrite)
 
 
 def copy_atomic(src: str | os.PathLike, dst: str | os.PathLike, *, overwrite: bool = False,
@@ -379,62 +377,3 @@ def atomic_dir(final: str | os.PathLike, *, publish: bool = True) -> Iterator[Pa
         raise
     if publish:
         publish_dir(partial, final)
-
-
-# ---- inputs ---------------------------------------------------------------------------------------
-def _refuse_input(mode: int) -> str | None:
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "is a directory, not a file"
-    if stat.S_ISFIFO(mode):
-        return "is a FIFO (named pipe), not a regular file; refusing to read it (it could block)"
-    if stat.S_ISSOCK(mode):
-        return "is a socket, not a regular file"
-    return "is a device, not a regular file"
-
-
-def check_input(path: str | os.PathLike) -> Path:
-    """``path`` when it is a regular file (or a symlink to one). A missing file raises
-    FileNotFoundError as ``open`` would; a FIFO, directory, device or socket InputFileError (exit 5)."""
-    st = os.stat(path)
-    why = _refuse_input(st.st_mode)
-    if why:
-        raise InputFileError(errno.EISDIR if stat.S_ISDIR(st.st_mode) else errno.EINVAL, why, str(path))
-    return Path(path)
-
-
-def open_input(path: str | os.PathLike, mode: str = "rb", **kwargs) -> IO:
-    """Open a regular file for reading (``mode`` "rb" or "r", ``open``'s keywords), refusing anything
-    else before a byte is read; the check is made on the opened file, so nothing can swap it in."""
-    if "w" in mode or "a" in mode or "+" in mode or "x" in mode:
-        raise ValueError(f"open_input is for reading, not mode {mode!r}")
-    check_input(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        if exc.errno == errno.ENXIO:
-            raise InputFileError(errno.ENXIO, "is a socket, not a regular file", str(path)) from None
-        raise
-    try:
-        why = _refuse_input(os.fstat(fd).st_mode)
-        if why:
-            raise InputFileError(errno.EINVAL, why, str(path))
-        import fcntl
-
-        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
-        return os.fdopen(fd, mode, **kwargs)
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def read_input_bytes(path: str | os.PathLike) -> bytes:
-    """The bytes of the regular file ``path`` (see :func:`open_input`)."""
-    with open_input(path) as fh:
-        return fh.read()
-
-
-def read_input_text(path: str | os.PathLike, *, encoding: str = "utf-8", errors: str = "strict") -> str:
-    """The text of the regular file ``path`` (see :func:`open_input`)."""
-    return read_input_bytes(path).decode(encoding, errors)

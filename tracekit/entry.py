@@ -18,7 +18,9 @@ from typing import Iterator
 
 INTERNAL_ERROR = 70
 INTERRUPTED = 130
+STDOUT_CLOSED = 141
 TRACEBACK_ENV = "PWB_TRACEBACK"
+TRACEBACK_ENVS = ("PWB_TRACEBACK", "SIMCORE_TRACEBACK")   # either one shows the traceback
 
 
 class Terminated(SystemExit):
@@ -30,7 +32,18 @@ class Terminated(SystemExit):
 
 
 def traceback_wanted() -> bool:
-    return os.environ.get(TRACEBACK_ENV, "") not in ("", "0")
+    """PWB_TRACEBACK=1 or SIMCORE_TRACEBACK=1: print the traceback of an internal error too."""
+    return any(os.environ.get(name, "") not in ("", "0") for name in TRACEBACK_ENVS)
+
+
+def stdout_closed() -> int:
+    """stdout went away (``| head``): stop quietly, with no second error at interpreter exit; 141."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return STDOUT_CLOSED
 
 
 def one_line(text: object) -> str:

@@ -95,7 +95,6 @@ def validate(args, origins: dict) -> None:
                                 f"({who('pixel_m')} {args.pixel_m * 1000:g} mm)")
     if args.trace_pixel is not None:
         check_trace_pixel(args, args.trace_pixel, flag=who("trace_pixel"))
-    _check_sampling(args)
 
 
 def check_trace_pixel(args, pixel, *, flag: str = "trace pixel") -> None:
@@ -120,13 +119,3 @@ def _check_cell(args, refuse) -> None:
         deg = " ".join(f"{x * 180 / math.pi:g}" for x in angles)
         refuse("cell_rad", f"the angles {deg} give a cell of no volume (the C renders NaN)")
 
-
-def _check_sampling(args) -> None:
-    """The C's automatic step counts (simcore.setup.sampling) must be countable."""
-    from simcore.setup.sampling import resolve_sampling
-
-    try:
-        resolve_sampling(args)
-    except (OverflowError, ValueError, ZeroDivisionError) as exc:
-        raise SimcoreUsageError(f"the sampling flags (-osc/-phistep, divergence, dispersion, thickness steps) "
-                                f"give no countable number of steps ({exc})") from None

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from simcore.cfmt import C_WHITESPACE, c_g, int32_wrap, scanf_double, scanf_int
+from tracekit.atomic import read_input_bytes
 from simcore.errors import SimcoreInputError
 from simcore.io.smv import write_bytes_atomic
 

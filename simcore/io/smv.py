@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from simcore.cfmt import c_atof, c_cast_uint16, c_g
+from tracekit.atomic import read_input_bytes
 from simcore.errors import SimcoreInputError, SimcoreOutputError, SimcoreUsageError
 from simcore.noise.poisson import roi_bounds
 

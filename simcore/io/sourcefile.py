@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from simcore.cfmt import c_atof, strtod_prefix
+from tracekit.atomic import read_input_bytes
 from simcore.errors import SimcoreInputError
 
 __all__ = ["SourceTable", "read_source_file", "read_text_file", "DELIMITERS", "NUMBERSTUF"]
