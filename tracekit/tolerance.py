@@ -43,6 +43,7 @@ import yaml
 
 from tracekit.catalogue import catalogue
 from tracekit.errors import TraceParseError, TraceUsageError
+from tracekit.inputs import read_input_text
 from tracekit.records import LEVEL_DIMS, Value
 
 MODES = ("abs", "rel", "any", "equ", "ign")
@@ -117,7 +118,7 @@ def load_rules(path: str | Path) -> list[Rule]:
     """Rules from a YAML file (see module docstring). Unreadable YAML -> exit 5; bad rules -> 2."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(read_input_text(path))     # a FIFO, folder or device is refused
     except yaml.YAMLError as exc:
         raise TraceParseError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     except UnicodeDecodeError:

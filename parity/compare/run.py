@@ -167,6 +167,9 @@ def plan_compare(options: CompareOptions) -> ComparePlan:
     args = tuple(str(a) for a in options.args)
     base = Path(options.base) if options.base is not None else Path.cwd()
     expected = _expected_shape(args)
+    from parity.ports.simcore_facts import check_image_memory
+
+    check_image_memory(expected)
     if options.roi is not None:
         roi = Roi.from_c_inclusive(*options.roi)
         if expected is not None:
