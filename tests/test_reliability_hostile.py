@@ -285,3 +285,25 @@ def test_nb_compare_interrupted_leaves_no_outdir(tmp_path, monkeypatch, c_bin):
 def test_nb_compare_unbalanced_quote_is_usage(capsys):
     code, err = _nb_compare(["--py-cmd", f"{sys.executable} -m 'simcore", "--", *SMALL], capsys)
     assert code == 1 and "closing quotation" in _one_line(err)
+
+
+C_ACCEPTS = [["-N", "0"], ["-oversample", "0"], ["-oversample", "-1"], ["-distance", "-100"],
+             ["-cell", "100", "0", "0", "90", "90", "90"], ["-cell", "100", "100", "100", "0", "0", "0"],
+             ["-fudge", "0"], ["-phisteps", "0"], ["-mosaic_domains", "0"]]
+
+
+@pytest.mark.parametrize("extra", C_ACCEPTS, ids=" ".join)
+def test_values_the_c_accepts_are_reproduced(tmp_path, capsys, monkeypatch, c_bin, extra):
+    """Where the C accepts an edge value with a finite image, simcore does what the C does (registry gates)."""
+    import subprocess
+
+    from parity.compare.gates import DEFAULT_CLASS, evaluate_gates, failed_gates
+    from parity.images.metrics import compare_images
+    from parity.thresholds import class_thresholds
+
+    subprocess.run([c_bin, *SMALL, *extra, "-floatfile", "c.bin"], cwd=tmp_path, capture_output=True, timeout=120,
+                   check=True)
+    code, _out, err = _simcore_main(SMALL + QUIET + extra + ["-floatfile", "s.bin"], tmp_path, capsys, monkeypatch)
+    assert code == 0, err
+    ref, cand = (np.fromfile(tmp_path / name, np.float32).reshape(16, 16) for name in ("c.bin", "s.bin"))
+    assert failed_gates(evaluate_gates(compare_images(ref, cand), class_thresholds(DEFAULT_CLASS))) == []
