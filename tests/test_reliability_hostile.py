@@ -58,6 +58,7 @@ HOSTILE_SIMCORE = [
     (["-distance", "abc"], 2, "-distance"),
     (["-energy", "0"], 2, "-energy"),
     (["-oversample", "2147483648"], 2, "-oversample"),
+    (["-misset_seed", "0", "-4stol", "nan"], 2, "-misset_seed"),     # the C reads it as -misset too (strstr)
 ]
 
 
@@ -307,3 +308,10 @@ def test_values_the_c_accepts_are_reproduced(tmp_path, capsys, monkeypatch, c_bi
     assert code == 0, err
     ref, cand = (np.fromfile(tmp_path / name, np.float32).reshape(16, 16) for name in ("c.bin", "s.bin"))
     assert failed_gates(evaluate_gates(compare_images(ref, cand), class_thresholds(DEFAULT_CLASS))) == []
+
+
+def test_tolerances_yaml_list_is_malformed_input(pwb, tmp_path):
+    ref = Path(__file__).resolve().parent / "golden_data" / "at001_det128" / "trace_33_33.txt"
+    (tmp_path / "list.yaml").write_text("- a\n- b\n")
+    res = pwb("trace-diff", ref, ref, "--tolerances", tmp_path / "list.yaml")
+    assert res.exit_code == 5 and "'rules' list" in _cli_line(res)

@@ -124,8 +124,8 @@ def load_rules(path: str | Path) -> list[Rule]:
     except UnicodeDecodeError:
         raise TraceParseError(f"{path}: not a text file") from None
     items = (data or {}).get("rules") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        raise TraceUsageError(f"{path}: expected a mapping with a 'rules' list")
+    if not isinstance(items, list):     # a YAML list or scalar: a malformed file (5), not a bad value
+        raise TraceParseError(f"{path}: expected a mapping with a 'rules' list")
     return [_rule_from(item, f"{path.name}#{n}") for n, item in enumerate(items, 1)]
 
 

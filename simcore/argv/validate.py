@@ -32,9 +32,9 @@ import math
 from simcore.errors import SimcoreUsageError
 
 # CArgs attributes whose last writer (a flag, or a header file) is recorded for the messages
-WATCHED = ("distance_m", "close_distance_m", "pixel_m", "lambda0_m", "cell_A", "cell_rad", "fpixels", "spixels",
+WATCHED = ("misset_rad", "distance_m", "close_distance_m", "pixel_m", "lambda0_m", "cell_A", "cell_rad", "fpixels", "spixels",
            "detsize_f_m", "detsize_s_m", "trace_pixel", "phi0_rad", "osc_rad", "phistep_rad")
-DEFAULT_FLAG = {"distance_m": "-distance", "close_distance_m": "-close_distance", "pixel_m": "-pixel",
+DEFAULT_FLAG = {"misset_rad": "-misset", "distance_m": "-distance", "close_distance_m": "-close_distance", "pixel_m": "-pixel",
                 "lambda0_m": "-lambda", "cell_A": "-cell", "cell_rad": "-cell", "fpixels": "-detpixels",
                 "spixels": "-detpixels", "trace_pixel": "-trace_pixel", "phi0_rad": "-phi", "osc_rad": "-osc",
                 "phistep_rad": "-phistep"}
@@ -74,6 +74,8 @@ def validate(args, origins: dict) -> None:
     for attr in ("distance_m", "pixel_m", "lambda0_m", "phi0_rad"):
         if not math.isfinite(getattr(args, attr)):
             refuse(attr, f"not a finite number ({getattr(args, attr)})")
+    if args.misset_mode == "angles" and not all(math.isfinite(x) for x in args.misset_rad):
+        refuse("misset_rad", "the misset angles are not finite numbers (the C renders NaN)")
     for attr in ("close_distance_m", "osc_rad", "phistep_rad"):   # NaN there means 'not given'
         if math.isinf(getattr(args, attr)):
             refuse(attr, "not a finite number")
