@@ -74,7 +74,7 @@ def _guarded_run(argv: list[str]) -> int:
     from simcore.errors import SimcoreError
 
     try:
-        with typed_errors():
+        with typed_errors(argv):
             return _run(argv)
     except SimcoreError as exc:
         if exc.exit_code == 70:

@@ -59,6 +59,7 @@ HOSTILE_SIMCORE = [
     (["-energy", "0"], 2, "-energy"),
     (["-oversample", "2147483648"], 2, "-oversample"),
     (["-misset_seed", "0", "-4stol", "nan"], 2, "-misset_seed"),     # the C reads it as -misset too (strstr)
+    (["-Xbeam", "1e308"], 2, "-Xbeam"),                               # the C renders zeros; float overflow here
 ]
 
 
