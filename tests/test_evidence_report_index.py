@@ -124,3 +124,18 @@ def test_index_renders_in_headless_chromium(reports, tmp_path):
         shutil.copy(shot, out / "index.png")
         _chromium(tmp_path, f"--screenshot={out / 'summary.png'}", "--window-size=1200,1400",
                   (root / ok_id / "summary.html").as_uri())
+
+
+def test_bundle_page_shows_the_story_as_html(tmp_path):
+    """A command's story (summary.md) is on its summary.html too: tables, code, headings; raw HTML
+    in it stays text."""
+    root = tmp_path / "reports"
+    story = ("## Triage\n\n| pixel | first divergence |\n| --- | --- |\n| (6, 62) | pix0_vector_meters |\n\n"
+             "```\nTRACE_C: pix0 <1 2 3>\n```\n\n<script>alert(1)</script>\n")
+    with open_bundle(kind="triage", slug="story", reports_root=root, argv=["pwb", "triage"]) as b:
+        b.set_story(story)
+        b.set_status("failed")
+    page = (root / b.id / "summary.html").read_text(encoding="utf-8")
+    assert "<h2>Triage</h2>" in page and "<td>pix0_vector_meters</td>" in page
+    assert "<pre><code>TRACE_C: pix0 &lt;1 2 3&gt;" in page
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

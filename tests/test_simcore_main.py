@@ -188,3 +188,22 @@ def test_output_files_get_the_c_permissions(tmp_path, monkeypatch):
     os.umask(umask)
     for name in ("floatimage.bin", "intimage.img"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
+
+
+def _setup_block(text: str) -> list[str]:
+    """The C's printout from the line after the banner to the last set-up line (blank lines kept)."""
+    lines = [ln for ln in text.splitlines()[1:] if not ln.endswith("% done")]
+    return lines[: next(i for i, ln in enumerate(lines) if ln.startswith("solid angle subtended"))]
+
+
+@pytest.mark.parametrize("case", ["at001_det64", "at004_mosflm", "feat_roi"])
+def test_setup_block_is_the_c_block_line_for_line(tmp_path, monkeypatch, case):
+    """Blank lines included: the C prints one before ``noise image paramters:``."""
+    args = (GOLDEN_DIR / case / "args.txt").read_text().split()
+    stdout = _main(args + ["-nopgm"], tmp_path, monkeypatch)
+    expected = _setup_block((GOLDEN_DIR / case / "stdout.txt").read_text())
+    assert "  noise image paramters:" in expected
+    if "-seed" not in args:          # the C seeds from the clock: that one line differs run to run
+        expected = [ln if not ln.startswith("  seed: ") else "  seed: <clock>" for ln in expected]
+        stdout = "\n".join(ln if not ln.startswith("  seed: ") else "  seed: <clock>" for ln in stdout.splitlines())
+    assert _setup_block(stdout) == expected

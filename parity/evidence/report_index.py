@@ -61,6 +61,17 @@ def _kv_table(rows: list[tuple[str, str]], *, headers=("key", "value")) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _markdown(text: str) -> str:
+    """A command's story (markdown) as HTML. Raw HTML in it is not passed through (it shows as text):
+    a story quotes port output and file names, never markup."""
+    import markdown
+
+    md = markdown.Markdown(extensions=["tables", "fenced_code"])
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    return md.convert(text)
+
+
 def render_bundle_page(manifest: dict) -> str:
     """``summary.html`` of one finalised manifest: verdict, command, metrics, previews, artifacts, manifest."""
     state = str(manifest.get("status") or "unknown")
@@ -70,6 +81,9 @@ def render_bundle_page(manifest: dict) -> str:
              f'created {_e(manifest.get("created_utc"))} · finished {_e(manifest.get("finished_utc"))} · '
              f'<a href="../index.html">all bundles</a></p>',
              f"<h2>What ran</h2><pre>{_e(command_line(manifest))}</pre>"]
+    story = manifest.get("story")
+    if isinstance(story, str) and story.strip():
+        parts.append(f'<div class="story">{_markdown(story)}</div>')
     error = manifest.get("error")
     if error:
         parts.append(f'<h2>Error</h2><p><code>{_e(error.get("type"))}</code>: {_e(error.get("message"))}</p>')

@@ -149,10 +149,11 @@ def setup_lines(setup) -> list[str]:
     out.append(f"  {setup.oversample}x{setup.oversample} pixel oversample steps{flags}")
     if setup.mask is not None:
         out.append(f"  skipping zero-flagged pixels in {os.path.basename(c.mask_file or '')}")
-    if c.calculate_noise:
+    out = [line for line in out if line]
+    if c.calculate_noise:       # the C prints a blank line before this block
         out += ["", "  noise image paramters:", f"  seed: {setup.seeds.seed.value}",
                 f"  water droplet size: {c_g(c.water_m)} m"]
-    return [line for line in out if line]
+    return out
 
 
 def _angles(vecs, other_lens, V):
