@@ -54,7 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with signals_as_exit():
             if not argv or argv[0] in HELP_FLAGS:
-                print(help_text() if argv else f"{USAGE}\n(python -m simcore -h lists every flag)", flush=True)
+                text = help_text() if argv else f"{USAGE}\n(python -m simcore -h lists every flag)"
+                sys.stdout.flush()              # one write: `-h | head -5` reads it whole, no SIGPIPE
+                raw = getattr(sys.stdout, "buffer", None)
+                if raw is None:                 # a StringIO stdout (tests)
+                    print(text, flush=True)
+                else:
+                    raw.write((text + "\n").encode())
+                    raw.flush()
                 return 0 if argv else 2
             return _guarded_run(argv)
     except BrokenPipeError:

@@ -285,7 +285,8 @@ def test_nb_compare_interrupted_leaves_no_outdir(tmp_path, monkeypatch, c_bin):
 
 
 def test_nb_compare_unbalanced_quote_is_usage(capsys):
-    code, err = _nb_compare(["--py-cmd", f"{sys.executable} -m 'simcore", "--", *SMALL], capsys)
+    code, err = _nb_compare(["--c-bin", shutil.which("true"), "--py-cmd", f"{sys.executable} -m 'simcore", "--",
+                             *SMALL], capsys)
     assert code == 1 and "closing quotation" in _one_line(err)
 
 

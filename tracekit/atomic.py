@@ -70,16 +70,24 @@ class OutputExistsError(OutputError, FileExistsError):
 
 
 # ---- writing --------------------------------------------------------------------------------------
-_UMASK: int | None = None
+def _umask() -> int:
+    """The process umask now (read from /proc without changing it; else set and restore it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def new_file_mode() -> int:
-    """The mode ``fopen(path, "w")`` gives a new file: 0666 less the umask (read once per process)."""
-    global _UMASK
-    if _UMASK is None:
-        _UMASK = os.umask(0o022)
-        os.umask(_UMASK)
-    return 0o666 & ~_UMASK
+    """The mode ``fopen(path, "w")`` gives a new file: 0666 less the umask (read at each write, so a
+    process that changes its umask is followed)."""
+    return 0o666 & ~_umask()
 
 
 def _fail(exc: OSError, path) -> OutputError:
