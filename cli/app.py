@@ -52,8 +52,10 @@ _register_all()
 
 
 def main() -> None:
-    """Console entry point for `pwb`."""
-    app()
+    """Console entry point for `pwb`: one-line errors and documented codes, never a traceback."""
+    from cli.errors import run_app
+
+    run_app(app, prog="pwb")
 
 
 if __name__ == "__main__":

@@ -25,12 +25,7 @@ from typer.core import TyperCommand
 
 from cli.bundle_opts import (BundleFlag, ReportsRootOption, SlugOption, WorkspaceOption, bundle_request, in_workspace,
                              maybe_bundle)
-from cli.errors import fail
-
-try:  # typer >= 0.24 vendors click
-    from typer._click.exceptions import ClickException, UsageError
-except ImportError:  # pragma: no cover - older typer with the click package
-    from click.exceptions import ClickException, UsageError
+from cli.errors import ClickException, UsageError, error_code, error_line, fail, run_command
 
 ROI_HELP = ("C inclusive, as nanoBragg's -roi: XMIN XMAX YMIN YMAX, x = fast, y = slow, zero-based, both"
             " ends inclusive (recorded so in summary.json).")
@@ -58,18 +53,21 @@ def register(app: typer.Typer) -> None:
 
 @contextlib.contextmanager
 def nb_guarded(prog: str) -> Iterator[None]:
-    """Like cli.errors.guarded, but with nb-compare's codes: usage errors (2 elsewhere) exit 1."""
+    """Like cli.errors.guarded, but with nb-compare's codes: usage errors (2 elsewhere) exit 1, every
+    I/O problem (unreadable input 5, unwritable output 6 elsewhere) exits 5; a bug exits 70."""
     try:
         yield
-    except typer.Exit:
+    except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit, BrokenPipeError):
         raise
-    except OSError as exc:
-        raise fail(f"{prog}: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 5)
-    except Exception as exc:  # noqa: BLE001 - dispatch on the attribute below
-        code = getattr(exc, "exit_code", None)
-        if code is None:
-            raise
-        raise fail(f"{prog}: {exc}", 1 if code == 2 else code)
+    except ClickException as exc:         # a BadParameter from the command body: nb-compare's usage code
+        raise fail(f"{prog}: {exc.format_message()}", 1 if exc.exit_code == 2 else exc.exit_code) from None
+    except Exception as exc:  # noqa: BLE001 - dispatch on the code below
+        code = error_code(exc)
+        if code is None or code == 70:
+            from tracekit.entry import report_internal_error
+
+            raise typer.Exit(report_internal_error(prog, exc)) from None
+        raise fail(error_line(prog, exc), {2: 1, 6: 5}.get(code, code)) from None
 
 
 def compare(
@@ -199,23 +197,11 @@ def _shown(path: Path) -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    """Console entry point ``nb-compare``: one-line errors, nb-compare's exit codes."""
+    """Console entry point ``nb-compare``: one-line errors, nb-compare's exit codes (cli.errors)."""
     app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
     app.command(cls=NbCompareCommand, help=HELP)(compare)
-    command = typer.main.get_command(app)
-    try:
-        code = command.main(args=list(sys.argv[1:] if argv is None else argv), prog_name="nb-compare",
-                            standalone_mode=False)
-    except UsageError as exc:
-        print(f"nb-compare: {exc.format_message()} (nb-compare --help)", file=sys.stderr)
-        code = 1
-    except ClickException as exc:
-        print(f"nb-compare: {exc.format_message()}", file=sys.stderr)
-        code = exc.exit_code
-    except typer.Abort:
-        print("nb-compare: aborted", file=sys.stderr)
-        code = 130
-    sys.exit(int(code or 0))
+    sys.exit(run_command(typer.main.get_command(app), prog="nb-compare", argv=argv, usage_code=1,
+                         help_hint="nb-compare --help"))
 
 
 if __name__ == "__main__":

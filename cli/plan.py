@@ -192,7 +192,9 @@ def register(app: typer.Typer) -> None:
             result = verify_plan(plans_root, plan_id, task_id=task, bundle=bundle, argv=invocation_argv(ctx),
                                  reports_root=reports_root, timeout_s=timeout)
             if json_out is not None:
-                json_out.write_text(json.dumps({"plan": plan_id, **result}, indent=2) + "\n")
+                from tracekit.atomic import write_atomic     # the one writer: through links, umask, atomic
+
+                write_atomic(json_out, json.dumps({"plan": plan_id, **result}, indent=2) + "\n")
         for r in result["results"]:
             typer.echo(f"{r['outcome'].upper():8} {r['phase']}/{r['task']} `{r['selector']}`: {r['reason']}")
         if not result["results"]:

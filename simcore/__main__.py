@@ -6,9 +6,12 @@ then the statistics and output lines; with ``-trace_pixel S F``, TRACE_PY lines 
 ``-h`` lists every flag (from :mod:`simcore.argv.flags`). Only what the run needs is imported: a usage
 error never loads torch, and the noise image loads its compiled kernel only when it is written.
 
-Exit codes: 0 ok; 2 usage (unknown flag, missing/invalid value, missing -cell/-mat or structure
-factors); 5 unreadable/malformed input file; 6 unwritable output path; 130 interrupted; 141 stdout
-closed early (``| head``), like a C program stopped by SIGPIPE.
+Exit codes: 0 ok; 2 usage (unknown flag, missing/invalid value, a value no physics can use, missing
+-cell/-mat or structure factors, a run that does not fit the memory budget, no such device);
+5 unreadable/malformed input file (or not a regular file); 6 unwritable output path; 70 internal
+error (a bug: one line, "please report"; ``PWB_TRACEBACK=1`` shows the traceback); 130 interrupted
+(Ctrl-C); 141 stdout closed early (``| head``), like a C program stopped by SIGPIPE; 143 terminated
+(SIGTERM; 129 for SIGHUP).
 """
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ import os
 import sys
 
 USAGE = "usage: python -m simcore -cell a b c alpha beta gamma (or -mat A.mat) [-hkl F.hkl | -default_F F] [options]"
-EXIT_CODES = "exit codes: 0 ok, 2 usage, 5 bad input file, 6 unwritable output, 130 interrupted, 141 stdout closed"
+EXIT_CODES = ("exit codes: 0 ok, 2 usage, 5 bad input file, 6 unwritable output, 70 internal error (please report),"
+              " 130 interrupted, 141 stdout closed, 143 terminated")
 HELP_FLAGS = ("-h", "--help", "-help")
 
 
@@ -37,41 +41,58 @@ def help_text() -> str:
 
 
 def _stdout_closed() -> int:
-    """stdout went away (``| head``): stop quietly, with no second error at interpreter exit."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-    return 141
+    from tracekit.entry import stdout_closed
+
+    return stdout_closed()
 
 
 def main(argv: list[str] | None = None, *, on_progress=None, on_result=None) -> int:
-    """Run the command line; returns the exit code. ``on_progress(done, total, text)``, when given, sees
-    the rendered pixels instead of the ``NN% done`` lines (``pwb sim`` draws a bar with it on a terminal);
-    ``on_result(result)`` gets the finished SimResult (``pwb sim --bundle`` records its image)."""
+    """Run the command line; every outcome is an exit code (module docstring), never a traceback.
+    ``on_progress(done, total, text)``, when given, sees the rendered pixels instead of the ``NN% done``
+    lines (``pwb sim`` draws a bar with it on a terminal); ``on_result(result)`` gets the finished
+    SimResult (``pwb sim --bundle`` records its image)."""
+    from tracekit.entry import report_internal_error, signals_as_exit
+
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        if not argv or argv[0] in HELP_FLAGS:
-            print(help_text() if argv else f"{USAGE}\n(python -m simcore -h lists every flag)", flush=True)
-            return 0 if argv else 2
-        from simcore.errors import SimcoreError
-
-        try:
-            return _run(argv, on_progress, on_result)
-        except SimcoreError as exc:
-            print(f"simcore: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
-            return exc.exit_code
-        except OSError as exc:  # an input file the set-up could not open
-            if isinstance(exc, BrokenPipeError):
-                raise
-            print(f"simcore: {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
-            return 5
+        with signals_as_exit():
+            if not argv or argv[0] in HELP_FLAGS:
+                text = help_text() if argv else f"{USAGE}\n(python -m simcore -h lists every flag)"
+                sys.stdout.flush()              # one write: `-h | head -5` reads it whole, no SIGPIPE
+                raw = getattr(sys.stdout, "buffer", None)
+                if raw is None:                 # a StringIO stdout (tests)
+                    print(text, flush=True)
+                else:
+                    raw.write((text + "\n").encode())
+                    raw.flush()
+                return 0 if argv else 2
+            return _guarded_run(argv, on_progress, on_result)
     except BrokenPipeError:
         return _stdout_closed()
     except KeyboardInterrupt:
         print("simcore: interrupted", file=sys.stderr)
         return 130
+    except SystemExit as exc:           # SIGTERM/SIGHUP (tracekit.entry.Terminated)
+        print("simcore: terminated", file=sys.stderr)
+        return exc.code if isinstance(exc.code, int) else 1
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line, "please report", exit 70
+        return report_internal_error("simcore", exc)
+
+
+def _guarded_run(argv: list[str], on_progress=None, on_result=None) -> int:
+    from simcore.api import typed_errors
+    from simcore.errors import SimcoreError
+
+    try:
+        with typed_errors(argv):
+            return _run(argv, on_progress, on_result)
+    except SimcoreError as exc:
+        if exc.exit_code == 70:
+            from tracekit.entry import report_internal_error
+
+            return report_internal_error("simcore", exc)
+        print(f"simcore: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
+        return exc.exit_code
 
 
 def _run(argv: list[str], on_progress=None, on_result=None) -> int:
@@ -90,6 +111,8 @@ def _run(argv: list[str], on_progress=None, on_result=None) -> int:
     check_writable(paths)
     if cargs.config_json:
         check_writable({"config": cargs.config_json})
+    if cargs.trace_jsonl:
+        check_writable({"trace JSONL": cargs.trace_jsonl})
     print("simcore (nanoBragg PyTorch engine) - C-compatible command line")
     from simcore.kernel.render import render
 
@@ -114,7 +137,7 @@ def _run(argv: list[str], on_progress=None, on_result=None) -> int:
             on_progress(min(meter.done, meter.total), meter.total, "rendering pixels")
 
     result = render(cargs, cwd=cwd, dump_dir=cwd if cargs.hkl_file else None, on_setup=on_setup,
-                    on_pixels=on_pixels)
+                    on_pixels=on_pixels, outputs=True)
     if on_progress is not None and cargs.progress and not cargs.printout:
         on_progress(meter.total, meter.total, "rendered")      # a bar ends full (the C's meter stops short)
     _warn(result.setup.warnings, shown)

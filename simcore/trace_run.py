@@ -45,7 +45,10 @@ def trace_pixel(cargs, pixel, *, dtype: str | None = None, device: str | None = 
     """Run simcore for one (slow, fast) pixel under a tap session and emit its trace lines."""
     from tracekit import emit_lines
 
+    from simcore.argv.validate import check_trace_pixel
+
     pixel = (int(pixel[0]), int(pixel[1]))
+    check_trace_pixel(cargs, pixel)
     dt = dtype or cargs.dtype
     with T.trace([pixel], dtype=dt) as session:
         res = render(cargs, dtype=dt, device=device, pixels=[pixel], cwd=cwd)

@@ -187,7 +187,8 @@ def test_bundle_option_helper(tmp_path):
     assert "demo" in argvs["demo-default"] and "--bundle" in argvs["demo-default"]
     assert argvs["mine"][argvs["mine"].index("--slug") + 1] == "mine"
     failed = runner.invoke(app, ["demo", "--fail", "--slug", "bad-run", "--reports-root", str(tmp_path)])
-    assert failed.exit_code != 0 and isinstance(failed.exception, RuntimeError)
+    # an unforeseen error is a bug: one line with "please report" and exit 70, never a traceback
+    assert failed.exit_code == 70 and "please report" in failed.stderr and "Traceback" not in failed.stderr
     bad = [r for r in list_bundles(tmp_path) if r.slug == "bad-run"]
     assert len(bad) == 1 and bad[0].state == "failed" and bad[0].error == "boom"
 

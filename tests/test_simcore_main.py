@@ -5,6 +5,7 @@ where masked pixels do not count), never against numbers we computed ourselves.
 """
 from __future__ import annotations
 
+import ast
 import io
 import os
 import shutil
@@ -66,12 +67,16 @@ def test_meter_off(tmp_path, monkeypatch, flag):
     assert _done_lines(_main(SMALL + [flag, "-nonoise", "-nopgm"], tmp_path, monkeypatch)) == []
 
 
-UNNEEDED = ("scipy", "yaml", "pandas", "matplotlib", "rich", "typer", "tracekit", "parity", "numba", "llvmlite")
+UNNEEDED = ("scipy", "yaml", "pandas", "matplotlib", "rich", "typer", "parity", "numba", "llvmlite")
+# tracekit's writer, input check and last-resort handler are simcore's too (the lowest layer); the rest
+# of tracekit (catalogue, parsers) is not needed for a run
+TRACEKIT_NEEDED = {"tracekit", "tracekit.atomic", "tracekit.inputs", "tracekit.entry", "tracekit.errors"}
 _RUN_AND_LIST_MODULES = (
     "import sys\n"
     "import simcore.__main__ as cli\n"
     "code = cli.main(sys.argv[1:])\n"
     "sys.stdout.flush()\n"
+    f"print('TRACEKIT', sorted(m for m in sys.modules if m.split('.')[0] == 'tracekit'), file=sys.stderr)\n"
     f"print('IMPORTED', sorted(m for m in {UNNEEDED!r} if m in sys.modules), file=sys.stderr)\n"
     "sys.exit(code)\n")
 
@@ -86,6 +91,9 @@ def test_stdout_order_setup_meter_blank_statistics_and_no_needless_imports(tmp_p
     from simcore.noise import native
     expected = [] if native.backend_used() == "aot" else ["llvmlite", "numba"]
     assert imported == f"IMPORTED {expected}"
+    tracekit_line = proc.stderr.splitlines()[-2]
+    assert tracekit_line.startswith("TRACEKIT ")
+    assert set(ast.literal_eval(tracekit_line.removeprefix("TRACEKIT "))) <= TRACEKIT_NEEDED, tracekit_line
     lines = proc.stdout.splitlines()
     seed_at = lines.index("  seed: -1")
     done_at = [i for i, line in enumerate(lines) if line.endswith("% done")]

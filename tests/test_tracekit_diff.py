@@ -167,7 +167,8 @@ def test_vectors_compare_relative_to_their_magnitude():
     ("rules:\n  - {tap: x}\n", TraceUsageError, 2),
     ("rules:\n  - {tap: x, rel: -1}\n", TraceUsageError, 2),
     ("rules:\n  - {tap: x, level: galaxy, rel: 1}\n", TraceUsageError, 2),
-    ("just text\n", TraceUsageError, 2),
+    ("just text\n", TraceParseError, 5),      # not a mapping: a malformed file (issue #13), not a bad value
+    ("- a\n- b\n", TraceParseError, 5),
 ])
 def test_bad_rules_files(tmp_path, text, exc, code):
     path = tmp_path / "r.yaml"

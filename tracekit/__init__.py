@@ -11,22 +11,58 @@
 * `parse_config`, `parse_any_config`, `config_diff` - configuration printouts (the C's, or a port's
   own words) and their diff.
 """
-from tracekit.catalogue import Catalogue, KnownDefect, TapSpec, catalogue
-from tracekit.config import parse_any_config, parse_config, read_config
-from tracekit.consistency import Closure, Consistency, check_closure, check_consistency
-from tracekit.dialect import Dialect, load_dialect
-from tracekit.hints import Hint
-from tracekit.config_diff import ConfigDiff, config_diff, config_diff_files
-from tracekit.diverge import TapComparison, TraceDiff, diff_files, diff_traces
-from tracekit.emit import emit_lines, emit_records
-from tracekit.errors import TraceParseError, TracekitError, TraceUsageError
-from tracekit.jsonl import jsonl_lines, write_jsonl
-from tracekit.atomic import write_lines
-from tracekit.parse import TraceStream
-from tracekit.records import LOOP_DIMS, LoopIndex, TapValue, TraceRecord
-from tracekit.replay import taps_from_trace
-from tracekit.tolerance import Rule, RuleSet, default_rules, load_rules
-from tracekit.trace import ParsedTrace, read_trace
+
+# Lazy exports (PEP 562): `import tracekit.atomic` (simcore's output writer) must not load the whole
+# protocol (catalogue, parsers, numpy): ~0.3 s on a loaded machine. `from tracekit import X` still works.
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+
+_EXPORTS = {
+    "Catalogue": "tracekit.catalogue",
+    "KnownDefect": "tracekit.catalogue",
+    "TapSpec": "tracekit.catalogue",
+    "catalogue": "tracekit.catalogue",
+    "parse_any_config": "tracekit.config",
+    "parse_config": "tracekit.config",
+    "read_config": "tracekit.config",
+    "Closure": "tracekit.consistency",
+    "Consistency": "tracekit.consistency",
+    "check_closure": "tracekit.consistency",
+    "check_consistency": "tracekit.consistency",
+    "Dialect": "tracekit.dialect",
+    "load_dialect": "tracekit.dialect",
+    "Hint": "tracekit.hints",
+    "ConfigDiff": "tracekit.config_diff",
+    "config_diff": "tracekit.config_diff",
+    "config_diff_files": "tracekit.config_diff",
+    "TapComparison": "tracekit.diverge",
+    "TraceDiff": "tracekit.diverge",
+    "diff_files": "tracekit.diverge",
+    "diff_traces": "tracekit.diverge",
+    "emit_lines": "tracekit.emit",
+    "emit_records": "tracekit.emit",
+    "TraceParseError": "tracekit.errors",
+    "TracekitError": "tracekit.errors",
+    "TraceUsageError": "tracekit.errors",
+    "jsonl_lines": "tracekit.jsonl",
+    "write_jsonl": "tracekit.jsonl",
+    "write_lines": "tracekit.atomic",
+    "TraceStream": "tracekit.parse",
+    "LOOP_DIMS": "tracekit.records",
+    "LoopIndex": "tracekit.records",
+    "TapValue": "tracekit.records",
+    "TraceRecord": "tracekit.records",
+    "taps_from_trace": "tracekit.replay",
+    "Rule": "tracekit.tolerance",
+    "RuleSet": "tracekit.tolerance",
+    "default_rules": "tracekit.tolerance",
+    "load_rules": "tracekit.tolerance",
+    "ParsedTrace": "tracekit.trace",
+    "read_trace": "tracekit.trace",
+}
 
 __all__ = [
     "Catalogue", "Closure", "ConfigDiff", "Consistency", "Dialect", "Hint", "check_closure", "check_consistency",
@@ -36,3 +72,28 @@ __all__ = [
     "diff_files", "diff_traces", "emit_lines", "emit_records", "jsonl_lines", "load_rules", "parse_config",
     "read_config", "read_trace", "taps_from_trace", "write_jsonl", "write_lines",
 ]
+
+
+class _LazyPackage(types.ModuleType):
+    """Resolves the exports on first use. When a submodule of the same name as an export is imported
+    (``tracekit.catalogue`` beside the function ``catalogue``), the export keeps its name, as with
+    eager imports."""
+
+    def __getattr__(self, name: str):
+        module = _EXPORTS.get(name)
+        if module is None:
+            raise AttributeError(f"module 'tracekit' has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        super().__setattr__(name, value)
+        return value
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == value.__name__:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(_EXPORTS))
+
+
+sys.modules[__name__].__class__ = _LazyPackage

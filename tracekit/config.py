@@ -230,7 +230,9 @@ def read_config(path: str | Path) -> Config:
 
 
 def _read_text(path: Path) -> str:
-    data = path.read_bytes()
+    from tracekit.inputs import read_input_bytes
+
+    data = read_input_bytes(path)        # a FIFO, folder or device is refused, never read
     if not data:
         raise TraceParseError(f"{path}: empty file")
     if b"\x00" in data:

@@ -142,7 +142,9 @@ def trace_pixel(trace: ParsedTrace) -> tuple[int, int] | None:
 
 def read_image(path: str | Path, shape: Sequence[int] | None) -> np.ndarray:
     """A float image: ``.npy``, or raw little-endian float32 (``-floatfile``) of `shape` (slow, fast)."""
-    path = Path(path)
+    from tracekit.inputs import check_input
+
+    path = check_input(Path(path))       # a FIFO, folder or device is refused, never read
     if path.suffix == ".npy":
         try:
             arr = np.load(path, allow_pickle=False)

@@ -31,6 +31,7 @@ import yaml
 
 from tracekit.catalogue import Catalogue, catalogue
 from tracekit.errors import TraceParseError, TraceUsageError
+from tracekit.inputs import read_input_text
 
 _FIELDS = {"name", "prefixes", "aliases", "scale", "ignore", "dtype", "config", "note", "description"}
 _PREFIX_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -68,7 +69,7 @@ def load_dialect(path: str | Path, *, cat: Catalogue | None = None) -> Dialect:
     """Read and validate a dialect YAML file (see module docstring)."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(read_input_text(path))     # a FIFO, folder or device is refused
     except yaml.YAMLError as exc:
         raise TraceParseError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     except UnicodeDecodeError:

@@ -22,6 +22,7 @@ from tracekit.blocks import C_CLOSING_TAP, BlockTracker
 from tracekit.catalogue import Catalogue, TapSpec, catalogue
 from tracekit.dialect import Dialect
 from tracekit.errors import TraceParseError
+from tracekit.inputs import open_input
 from tracekit.jsonl import iter_jsonl_records
 from tracekit.names import NameResolver, Resolved
 from tracekit.parse_family import FamilyLines
@@ -62,13 +63,13 @@ class TraceStream:
             yield from _LineParser(self).run(src, from_file=False)
 
     def _iter_file(self, path: Path) -> Iterator[TraceRecord]:
-        with open(path, "rb") as fh:
+        with open_input(path, "rb") as fh:       # a FIFO, folder or device is refused, never read
             head = fh.read(_SNIFF_BYTES)
         if not head:
             raise TraceParseError(f"{self.name}: empty file")
         if b"\x00" in head:
             raise TraceParseError(f"{self.name}: binary data (NUL bytes), not a text trace")
-        with open(path, encoding="utf-8", errors="strict", newline="") as fh:
+        with open_input(path, "r", encoding="utf-8", errors="strict", newline="") as fh:
             try:
                 if head.lstrip()[:1] == b"{":
                     self.stats.fmt = "jsonl"

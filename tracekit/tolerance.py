@@ -43,6 +43,7 @@ import yaml
 
 from tracekit.catalogue import catalogue
 from tracekit.errors import TraceParseError, TraceUsageError
+from tracekit.inputs import read_input_text
 from tracekit.records import LEVEL_DIMS, Value
 
 MODES = ("abs", "rel", "any", "equ", "ign")
@@ -117,14 +118,14 @@ def load_rules(path: str | Path) -> list[Rule]:
     """Rules from a YAML file (see module docstring). Unreadable YAML -> exit 5; bad rules -> 2."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(read_input_text(path))     # a FIFO, folder or device is refused
     except yaml.YAMLError as exc:
         raise TraceParseError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     except UnicodeDecodeError:
         raise TraceParseError(f"{path}: not a text file") from None
     items = (data or {}).get("rules") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        raise TraceUsageError(f"{path}: expected a mapping with a 'rules' list")
+    if not isinstance(items, list):     # a YAML list or scalar: a malformed file (5), not a bad value
+        raise TraceParseError(f"{path}: expected a mapping with a 'rules' list")
     return [_rule_from(item, f"{path.name}#{n}") for n, item in enumerate(items, 1)]
 
 

@@ -2,13 +2,16 @@
 
 Rules (never overwrite silently):
 
-* ``--outdir DIR`` is used when it does not exist (created, parents too) or is an empty directory;
+* ``--outdir DIR`` is used when it does not exist (parents are created) or is an empty directory;
   an existing file or non-empty directory is refused (ParityUsageError; nb-compare exit 1); a
-  directory that cannot be created is ParityInputError (exit 5).
+  directory that cannot be created is an OutputError (nb-compare exit 5).
 * The default is ``comparisons/`` *relative to the cwd* (the contract's wording), the stamp in UTC,
-  the hash the first 8 hex digits of sha256 over the canonical ARGS (``shlex.join`` of the tokens).
-  The directory is claimed with an atomic ``mkdir`` (no ``exist_ok``); if the name is taken (same
-  ARGS in the same second) ``-2``, ``-3``… is appended.
+  the hash the first 8 hex digits of sha256 over the canonical ARGS (``shlex.join`` of the tokens);
+  if the name is taken (same ARGS in the same second) ``-2``, ``-3``… is appended.
+* Atomic like a bundle: everything is written into a hidden ``.NAME.<pid>.<rand>.partial`` sibling
+  (:func:`tracekit.atomic.atomic_dir`) and renamed to the final name once summary.json is written.
+  A run interrupted (Ctrl-C, SIGTERM) removes the sibling; a SIGKILL leaves only the hidden sibling.
+  The folder is never half-filled under its final name.
 """
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ from typing import Sequence
 
 from parity.errors import ParityInputError, ParityUsageError
 
-__all__ = ["canonical_args", "args_hash", "default_outdir_name", "check_outdir_free", "claim_outdir"]
+__all__ = ["canonical_args", "args_hash", "default_outdir_name", "check_outdir_free", "planned_outdir",
+           "publish_outdir"]
 
 DEFAULT_PARENT = "comparisons"
 
@@ -57,31 +61,34 @@ def check_outdir_free(outdir: str | os.PathLike) -> None:
                                " nb-compare never overwrites, choose another")
 
 
-def claim_outdir(outdir: str | os.PathLike | None, *, args: Sequence[str], now: dt.datetime,
-                 cwd: str | os.PathLike | None = None) -> Path:
-    """Create (or accept an empty) output directory and return it; see the module rules."""
+def planned_outdir(outdir: str | os.PathLike | None, *, args: Sequence[str], now: dt.datetime,
+                   cwd: str | os.PathLike | None = None) -> Path:
+    """The folder the results will be published as: ``--outdir`` (checked free), else the first free
+    ``comparisons/<stamp>-<hash>[-N]`` (the name is taken only at :func:`publish_outdir`)."""
     if outdir is not None:
-        path = Path(outdir)
-        check_outdir_free(path)
-        try:
-            path.mkdir(parents=True, exist_ok=False)
-        except FileExistsError:
-            if not _is_empty_dir(path):
-                raise ParityUsageError(f"--outdir {outdir}: was created by someone else meanwhile") from None
-        except OSError as exc:
-            raise ParityInputError(f"--outdir {outdir}: cannot create ({exc.strerror or exc})") from None
-        return path
+        check_outdir_free(outdir)
+        return Path(outdir)
     parent = Path(cwd or Path.cwd()) / DEFAULT_PARENT
-    try:
-        parent.mkdir(parents=True, exist_ok=True)  # the shared parent only; run dirs never use exist_ok
-    except OSError as exc:
-        raise ParityInputError(f"{DEFAULT_PARENT}/: cannot create ({exc.strerror or exc})") from None
+    if parent.exists() and not parent.is_dir():
+        raise ParityInputError(f"{DEFAULT_PARENT}/: exists and is not a folder")
     base = default_outdir_name(args, now=now)
     for n in range(1, 10_000):
         path = parent / (base if n == 1 else f"{base}-{n}")
-        try:
-            path.mkdir()
-        except FileExistsError:
-            continue
-        return path
+        if not os.path.lexists(path):
+            return path
     raise ParityUsageError(f"{DEFAULT_PARENT}/{base}: no free name")
+
+
+def publish_outdir(work: Path, final: Path, *, explicit: bool) -> Path:
+    """Rename the complete ``work`` folder (a hidden ``.partial`` sibling) to ``final``; a default name
+    taken meanwhile moves on to ``-2``, ``-3``…; an explicit ``--outdir`` filled meanwhile is refused
+    (ParityUsageError, the results stay in ``work``)."""
+    from tracekit.atomic import OutputExistsError, publish_dir
+
+    candidates = [final] if explicit else [final] + [final.with_name(f"{final.name}-{n}") for n in range(2, 10_000)]
+    for path in candidates:
+        try:
+            return publish_dir(work, path)
+        except OutputExistsError:
+            continue
+    raise ParityUsageError(f"{final}: was created by someone else meanwhile; the results stay in {work}")

@@ -167,6 +167,9 @@ def plan_compare(options: CompareOptions) -> ComparePlan:
     args = tuple(str(a) for a in options.args)
     base = Path(options.base) if options.base is not None else Path.cwd()
     expected = _expected_shape(args)
+    from parity.ports.simcore_facts import check_image_memory
+
+    check_image_memory(expected)
     if options.roi is not None:
         roi = Roi.from_c_inclusive(*options.roi)
         if expected is not None:
@@ -195,23 +198,8 @@ def _timeout(options: CompareOptions, args, base: Path, expected) -> dict:
     return {**default_timeout(args, base=base, shape=expected), "source": "default"}
 
 
-def _write_text(outdir: Path, name: str, text: str) -> None:
-    from parity.images.io import write_output_atomic
-
-    write_output_atomic(outdir / name, text)
-
-
-def execute_compare(plan: ComparePlan, *, cwd: str | os.PathLike | None = None) -> CompareResult:
-    """Run the reference then the candidate (each in a fresh temp dir), compare, and write every output file.
-
-    Returns a CompareResult whose ``exit_code`` follows the module table; summary.json is written
-    for every outcome. Only a failure to create the output directory raises.
-    """
-    from parity.evidence import provenance
-    from parity.compare.outdir import claim_outdir
-
-    o = plan.options
-    outdir = claim_outdir(o.outdir, args=plan.args, now=provenance.utc_now(), cwd=cwd)
+def _run_and_judge(plan: ComparePlan, outdir: Path) -> CompareResult:
+    """Both runs, the judgement and summary.json, all written into ``outdir``."""
     runs: dict[str, RunResult] = {}
     for side, runner in (("c", plan.c), ("py", plan.py)):
         run = run_isolated(runner, plan.args, base=plan.base, float_dest=outdir / f"{side}_float.bin",
@@ -232,4 +220,32 @@ def execute_compare(plan: ComparePlan, *, cwd: str | os.PathLike | None = None) 
 
     result.summary = build_summary(plan, result)
     write_json_atomic(outdir / "summary.json", result.summary)
+    return result
+
+
+def _write_text(outdir: Path, name: str, text: str) -> None:
+    from parity.images.io import write_output_atomic
+
+    write_output_atomic(outdir / name, text)
+
+
+def execute_compare(plan: ComparePlan, *, cwd: str | os.PathLike | None = None) -> CompareResult:
+    """Run the reference then the candidate (each in a fresh temp dir), compare, and write every output file.
+
+    Returns a CompareResult whose ``exit_code`` follows the module table; summary.json is written
+    for every outcome. Only a failure to create the output directory raises. The folder is built as a
+    hidden ``.partial`` sibling and published by one rename at the end (parity.compare.outdir).
+    """
+    from parity.evidence import provenance
+    from parity.compare.outdir import planned_outdir, publish_outdir
+    from tracekit.atomic import atomic_dir
+
+    o = plan.options
+    final = planned_outdir(o.outdir, args=plan.args, now=provenance.utc_now(), cwd=cwd)
+    with atomic_dir(final, publish=False) as work:
+        result = _run_and_judge(plan, work)
+    result.outdir = publish_outdir(work, final, explicit=o.outdir is not None)
+    for run, side in ((result.c_run, "c"), (result.py_run, "py")):
+        if run is not None and run.float_path is not None:
+            run.float_path = result.outdir / f"{side}_float.bin"
     return result

@@ -1,9 +1,10 @@
 """Atomic file writes and a directory lock, shared by bundles, the ledger, plans and the index.
 
-A file is written to a temporary sibling, flushed and fsync'ed, then renamed over its target
-(rename is atomic on POSIX), and the directory is fsync'ed so the rename survives a crash.
-A reader therefore sees the old bytes or the new bytes, never half of each; a process killed
-mid-write leaves at most a ``.<name>.<pid>.tmp`` sibling that readers ignore.
+A file is written by the project's one writer (:mod:`tracekit.atomic`) to a temporary sibling,
+flushed and fsync'ed, then renamed over its target (rename is atomic on POSIX), and the directory is
+fsync'ed so the rename survives a crash. A reader therefore sees the old bytes or the new bytes,
+never half of each; a process killed mid-write leaves at most a ``.<name>.<pid>.<rand>.tmp``
+sibling that readers ignore.
 `dir_lock` serialises writers with ``flock`` on the directory itself, so no lock file is left behind.
 """
 from __future__ import annotations
@@ -14,44 +15,20 @@ import os
 from pathlib import Path
 from typing import Iterator
 
+from tracekit.atomic import fsync_dir, write_atomic
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+
+_fsync_dir = fsync_dir   # kept for the bundle module
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, overwrite: bool = True) -> Path:
-    """Write ``data`` to ``path`` atomically (temp + fsync + rename + dir fsync).
+    """Write ``data`` to ``path`` atomically and durably (temp + fsync + rename + dir fsync), with the
+    project's one writer (:func:`tracekit.atomic.write_atomic`).
 
-    With ``overwrite=False`` an existing target raises FileExistsError (checked by a hard link,
-    which, like mkdir, fails atomically when the name is taken).
+    With ``overwrite=False`` an existing target raises FileExistsError (OutputExistsError; the name
+    is taken with a no-replace rename, which fails atomically when it exists).
     """
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if overwrite:
-            os.replace(tmp, target)
-        else:
-            os.link(tmp, target)
-            os.unlink(tmp)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(target.parent)
-    return target
+    return write_atomic(path, data, overwrite=overwrite, durable=True)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, *, overwrite: bool = True) -> Path:

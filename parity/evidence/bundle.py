@@ -20,19 +20,17 @@ Bundles go to ``<workspace>/reports/``; paths inside a bundle are relative to th
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import errno
 import json
 import math
 import os
 import re
-import shutil
 import sys
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from parity.evidence import provenance
 from parity.evidence.atomic import _fsync_dir, atomic_write_bytes, atomic_write_text
+from tracekit.atomic import copy_atomic, rename_noreplace
 from parity.evidence.store import (BUNDLE_ID_RE, MANIFEST, PARTIAL_SUFFIX, list_bundles, load_manifest)
 from parity.evidence.summary import render_summary_md
 from parity.evidence.errors import BundleError, EvidenceUsageError
@@ -106,22 +104,8 @@ def _jsonable(value, *, root: Path):
 
 
 def _rename_noreplace(src: Path, dst: Path) -> None:
-    """rename(2) that fails with EEXIST instead of replacing ``dst`` (renameat2 NOREPLACE on Linux)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        renameat2 = None
-    if renameat2 is not None:
-        at_fdcwd, noreplace = -100, 1
-        if renameat2(at_fdcwd, os.fsencode(src), at_fdcwd, os.fsencode(dst), noreplace) == 0:
-            return
-        err = ctypes.get_errno()
-        if err not in (errno.ENOSYS, errno.EINVAL):
-            raise OSError(err, os.strerror(err), str(dst))
-    if dst.exists():  # fallback: the claim protocol already makes this name ours
-        raise FileExistsError(errno.EEXIST, "bundle already exists", str(dst))
-    os.rename(src, dst)
+    """rename(2) that fails with FileExistsError instead of replacing ``dst`` (tracekit.atomic)."""
+    rename_noreplace(src, dst)
 
 
 def _claim(reports_root: Path, stamp: str, slug: str) -> tuple[str, Path]:
@@ -195,13 +179,7 @@ class Bundle:
         src_path = Path(src)
         record = provenance.file_record(src_path, root=self._root)
         target = self._target(name or src_path.name)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        try:
-            shutil.copyfile(src_path, tmp)
-            os.link(tmp, target)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        copy_atomic(src_path, target, overwrite=False, durable=True)
         self._artifact_meta[str(target.relative_to(self.partial_dir).as_posix())] = {"copied_from": record["path"]}
         return target
 
@@ -342,7 +320,12 @@ def open_bundle(*, kind: str, slug: str, argv: Iterable[str] | None = None,
     ws = resolve_workspace(workspace)
     root = ws.root
     reports = Path(reports_root) if reports_root is not None else ws.reports
-    os.makedirs(reports, exist_ok=True)  # the reports root itself; bundle dirs never use exist_ok
+    if os.path.exists(reports) and not os.path.isdir(reports):
+        raise EvidenceUsageError(f"reports root {reports} is not a folder (--reports-root names a folder)")
+    try:
+        os.makedirs(reports, exist_ok=True)  # the reports root itself; bundle dirs never use exist_ok
+    except OSError as exc:
+        raise BundleError(f"reports root {reports}: cannot create it ({exc.strerror or exc})") from None
     if argv is None:
         argv = [Path(sys.argv[0]).name, *sys.argv[1:]]
     prov = provenance.collect_provenance(inputs=list(inputs), binaries=list(binaries), device=device,

@@ -76,7 +76,10 @@ def shape_from_nanobragg_args(args: str | Sequence[str]) -> tuple[int, int]:
     >>> shape_from_nanobragg_args("-detsize 100 -pixel 0.172")
     (581, 581)
     """
-    tokens = shlex.split(args) if isinstance(args, str) else [str(a) for a in args]
+    try:
+        tokens = shlex.split(args) if isinstance(args, str) else [str(a) for a in args]
+    except ValueError as exc:           # an unbalanced quote
+        raise ParityUsageError(f"nanoBragg arguments {args!r}: {exc}") from None
     pixel_m = DEFAULT_PIXEL_MM / 1000.0
     detsize_f_m = detsize_s_m = DEFAULT_DETSIZE_MM / 1000.0
     fpixels = spixels = 0
@@ -118,7 +121,9 @@ def shape_from_meta(path: str | os.PathLike, *, check_dtype: bool = True) -> tup
     if not meta_path.is_file():
         return None
     try:
-        meta = json.loads(meta_path.read_text())
+        from tracekit.atomic import read_input_text
+
+        meta = json.loads(read_input_text(meta_path))
         shape = (int(meta["spixels"]), int(meta["fpixels"]))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ParityInputError(f"{meta_path}: no usable spixels/fpixels ({type(exc).__name__})") from None
@@ -140,8 +145,13 @@ def _validate_shape(shape: Sequence[int]) -> tuple[int, int]:
 
 # ---- readers ----------------------------------------------------------------------------------
 def _read_bytes(path: Path) -> bytes:
+    """The whole file; a FIFO, device or socket is refused before a byte is read (never blocks)."""
+    from tracekit.atomic import InputFileError, read_input_bytes
+
     try:
-        return path.read_bytes()
+        return read_input_bytes(path)
+    except InputFileError as exc:
+        raise ParityInputError(str(exc)) from None
     except FileNotFoundError:
         raise ParityInputError(f"{path}: no such file") from None
     except IsADirectoryError:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,27 +15,23 @@ __all__ = ["write_output_atomic", "write_json_atomic"]
 
 
 def write_output_atomic(path: str | os.PathLike, data: bytes | str, *, overwrite: bool = False) -> Path:
-    """Write ``data`` to ``path`` via a temporary sibling and a rename: never half-written.
+    """Write ``data`` to ``path`` with the project's one writer (:func:`tracekit.atomic.write_atomic`):
+    never half-written, through symlinks, into devices and FIFOs the way the C's fopen would, never
+    replacing a device or folder, new files 0666 less the umask.
 
     An existing file is replaced only with ``overwrite=True``; otherwise, and when the folder does not
-    exist, ParityUsageError (exit 2): the output path is an argument.
+    exist, ParityUsageError (exit 2): the output path is an argument. Anything else that cannot be
+    written is :class:`tracekit.atomic.OutputError` (exit 6).
     """
+    from tracekit.atomic import OutputExistsError, write_atomic
+
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise ParityUsageError(f"{path}: exists; choose another path or allow overwriting (--force)")
-    if not path.parent.is_dir():
+    if not Path(os.path.realpath(path)).parent.is_dir():
         raise ParityUsageError(f"{path}: folder {path.parent} does not exist")
-    payload = data.encode() if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are ordinary readable files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+        return write_atomic(path, data, overwrite=overwrite)
+    except OutputExistsError:
+        raise ParityUsageError(f"{path}: exists; choose another path or allow overwriting (--force)") from None
 
 
 def _json_default(value: object):

@@ -140,7 +140,10 @@ def _read_golden_args(golden_root: Path, folder: str, source: str, where: str) -
         text = (golden_dir / "args.txt").read_text()
     except OSError as exc:
         raise _fail(source, where, f"cannot read {folder}/args.txt ({exc.strerror or exc})") from None
-    return golden_dir, shlex.split(text)
+    try:
+        return golden_dir, shlex.split(text)
+    except ValueError as exc:
+        raise _fail(source, where, f"cannot split {folder}/args.txt ({exc})") from None
 
 
 def _not_looser(direction: str, new: float, old: float) -> bool:

@@ -200,7 +200,10 @@ def resolve_gradient_port(spec: str | None = "simcore", *, cmd: str | None = Non
     kind "simcore" → SimcoreGradientPort, kind "command" → CommandGradientPort(port.cmd, port.env).
     """
     if cmd:
-        parts = shlex.split(cmd)
+        try:
+            parts = shlex.split(cmd)
+        except ValueError as exc:       # an unbalanced quote
+            raise ParityUsageError(f"--cand-cmd {cmd!r}: {exc}") from None
         if not parts:
             raise ParityUsageError("--cand-cmd is empty")
         # the command runs in a fresh directory: files it names relative to here become absolute

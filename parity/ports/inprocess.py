@@ -67,14 +67,15 @@ def trace_args(args: list[str], pixel: tuple[int, int], *, dtype: str | None = "
     from simcore.setup.report import effective_config, setup_lines
     from simcore.trace_run import check_closure, trace_pixel
 
-    cargs = parse_argv(list(args), cwd=cwd)
-    t0 = time.perf_counter()
-    traced = trace_pixel(cargs, pixel, dtype=dtype, device=device, cwd=cwd, all_indices=all_indices)
-    wall = time.perf_counter() - t0
-    result = None
-    if closure:
-        result = render(cargs, dtype=dtype or cargs.dtype, device=device, cwd=cwd)
-        check_closure(traced, result.image)
+    from simcore.api import typed_errors
+
+    with typed_errors(list(args)):       # only simcore's coded errors leave (a bug: exit 70)
+        cargs = parse_argv(list(args), cwd=cwd)
+        t0 = time.perf_counter()
+        traced = trace_pixel(cargs, pixel, dtype=dtype, device=device, cwd=cwd, all_indices=all_indices)
+        wall = time.perf_counter() - t0
+        if closure:
+            check_closure(traced, render(cargs, dtype=dtype or cargs.dtype, device=device, cwd=cwd).image)
     lines = setup_lines(traced.result.setup) + traced.lines
     return TraceRun(lines=lines, tap_values=traced.tap_values, pixel_value=traced.pixel_value,
                     closure=traced.closure, config=effective_config(traced.result.setup), wall_s=wall)

@@ -240,13 +240,14 @@ def run_isolated(runner: Runner | Port, args: Sequence[str], *, base: str | os.P
 
 
 def _move_out(produced: Path, float_dest: Path) -> Path:
-    if float_dest.exists():
-        raise ParityInputError(f"{float_dest.name}: exists already; refusing to overwrite it")
-    partial = float_dest.with_name(f".{float_dest.name}.partial")
-    shutil.move(str(produced), partial)
-    os.chmod(partial, 0o644)      # an ordinary readable output, whatever mode the runner used
-    os.replace(partial, float_dest)
-    return float_dest
+    """The run's float image to ``float_dest`` with the project's one writer (never over an existing
+    file, never half-written, 0666 less the umask whatever mode the runner used)."""
+    from tracekit.atomic import OutputExistsError, copy_atomic
+
+    try:
+        return copy_atomic(produced, float_dest, overwrite=False)
+    except OutputExistsError:
+        raise ParityInputError(f"{float_dest.name}: exists already; refusing to overwrite it") from None
 
 
 def run_port(port: Port, args: Sequence[str], *, base: str | os.PathLike, float_dest: str | os.PathLike | None,

@@ -130,7 +130,10 @@ def auto_oversample(args: Sequence[str]) -> int | None:
             if "-lambda" in tok or "-wave" in tok:
                 lam_A = _c_number(a.args[j + 1], float)
             if "-energy" in tok:
-                lam_A = 12398.42 / _c_number(a.args[j + 1], float)
+                energy_eV = _c_number(a.args[j + 1], float)
+                if not energy_eV:
+                    return None             # -energy 0: no automatic value to predict
+                lam_A = 12398.42 / energy_eV
     distance_mm = a.last("-distance", default=100.0)
     if a.hits("-close_distance"):
         if any(a.present(r) for r in ("-detector_rot", "-rotx", "-roty", "-rotz")):
@@ -138,8 +141,13 @@ def auto_oversample(args: Sequence[str]) -> int | None:
         distance_mm = a.last("-close_distance")
     pixel_mm = a.last("-pixel", default=0.1)
     size_m = max(max(n, 1) * (length * 1e-10) for n, length in zip(n_abc, lengths_A))
-    reciprocal_px = (lam_A / 1.0e10) * (distance_mm / 1000.0) / (pixel_mm / 1000.0)
-    ratio = 3.0 * size_m / reciprocal_px
+    try:
+        reciprocal_px = (lam_A / 1.0e10) * (distance_mm / 1000.0) / (pixel_mm / 1000.0)
+        ratio = 3.0 * size_m / reciprocal_px
+    except (ZeroDivisionError, OverflowError):
+        return None                     # -distance 0, -pixel 0, -energy 0: no automatic value to predict
+    if not math.isfinite(ratio):
+        return None
     if abs(ratio - round(ratio)) < 1e-9 * max(ratio, 1.0) and round(ratio) >= 1:
         return None  # on an integer: the C's own rounding of |a| decides ceil(); do not guess
     return max(1, math.ceil(ratio))

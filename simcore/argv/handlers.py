@@ -287,13 +287,13 @@ def handle_simcore_flag(a, rd, i, tok):
         value = rd.num(i, 1, tok)
         if not value > 0:
             raise SimcoreUsageError("flag -max_memory_gb: must be > 0")
-        a.max_memory_gb = value
+        a.max_memory_gb = a.memory_budget_gb = value
     elif tok == "-compile":
         a.compile = True
     elif tok == "-threads":
         value = rd.int(i, 1, tok)
-        if value < 1:
-            raise SimcoreUsageError("flag -threads: must be >= 1")
+        if not 1 <= value <= 4096:
+            raise SimcoreUsageError("flag -threads: must be between 1 and 4096")
         a.threads = value
     elif tok == "-config_json":
         a.config_json = rd.text(i, 1, tok)

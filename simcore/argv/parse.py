@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 
 from simcore.errors import SimcoreUsageError
 from simcore.argv.flags import RTD, SIMCORE_FLAGS, matching_patterns
+from simcore.argv.validate import note_changes, snapshot, validate
 
 NAN = float("nan")
+INT_MIN, INT_MAX = -2**31, 2**31 - 1
 
 
 @dataclass
@@ -121,7 +123,8 @@ class CArgs:
     dtype: str = "float32"
     device: str = "cpu"
     emulate: dict = field(default_factory=lambda: {"phi_carryover": True, "interp_switchoff": True})
-    max_memory_gb: float = 0.5
+    max_memory_gb: float = 0.5          # chunk budget (render.py)
+    memory_budget_gb: float | None = None   # -max_memory_gb as given: the whole run's budget (resources.py)
     compile: bool = False
     threads: int | None = None
     config_json: str | None = None
@@ -146,16 +149,27 @@ class _Reader:
         return self.argv[i + k]
 
     def num(self, i: int, k: int, flag: str) -> float:
+        """A finite number: NaN and ±inf make the C's physics undefined (NaN images), so refused."""
         tok = self.text(i, k, flag)
         try:
-            return float(tok)
+            value = float(tok)
         except ValueError:
             raise SimcoreUsageError(f"flag {flag}: invalid number '{tok}'") from None
+        if not math.isfinite(value):
+            raise SimcoreUsageError(f"flag {flag}: expected a finite number, got '{tok}'")
+        return value
 
     def int(self, i: int, k: int, flag: str) -> int:
-        value = self.num(i, k, flag)
+        """An integer in the C's ``int`` range (its atoi)."""
+        tok = self.text(i, k, flag)
+        try:
+            value = float(tok)
+        except ValueError:
+            raise SimcoreUsageError(f"flag {flag}: invalid number '{tok}'") from None
         if not math.isfinite(value) or value != int(value):
-            raise SimcoreUsageError(f"flag {flag}: expected an integer, got '{self.argv[i + k]}'")
+            raise SimcoreUsageError(f"flag {flag}: expected an integer, got '{tok}'")
+        if not INT_MIN <= value <= INT_MAX:
+            raise SimcoreUsageError(f"flag {flag}: {tok} is outside the C's int range")
         return int(value)
 
 
@@ -164,12 +178,16 @@ def parse_argv(argv: list[str], *, cwd: str | None = None) -> CArgs:
 
     Like the C, ``-mask`` and ``-img`` headers are read first (mask, then img: img wins) and set
     the starting values that the options then override. File names are relative to ``cwd``.
+    Values no physics can use are refused with the flag named (:mod:`simcore.argv.validate`).
     """
     from simcore.argv import handlers as argv_handlers
     from simcore.argv.headers import ingest_header_files
 
     args = CArgs(argv=list(argv))
+    origins: dict[str, str] = {}
+    before = snapshot(args)
     ingest_header_files(args, list(argv), cwd)
+    note_changes(origins, before, snapshot(args), "the -img/-mask header")
     consumed = [False] * len(argv)
     rd = _Reader(list(argv), consumed)
     for i, tok in enumerate(argv):
@@ -177,16 +195,19 @@ def parse_argv(argv: list[str], *, cwd: str | None = None) -> CArgs:
             continue
         if not tok.startswith("-") or len(tok) < 2:
             raise SimcoreUsageError(f"unexpected argument '{tok}'")
+        before = snapshot(args)
         if tok in SIMCORE_FLAGS:
             argv_handlers.handle_simcore_flag(args, rd, i, tok)
-            continue
-        patterns = matching_patterns(tok)
-        if not patterns:
-            if _is_number(tok):
-                raise SimcoreUsageError(f"unexpected argument '{tok}'")
-            raise SimcoreUsageError(f"unknown flag {tok}")
-        for pat in patterns:
-            getattr(argv_handlers, "h_" + pat.handler)(args, rd, i, tok)
+        else:
+            patterns = matching_patterns(tok)
+            if not patterns:
+                if _is_number(tok):
+                    raise SimcoreUsageError(f"unexpected argument '{tok}'")
+                raise SimcoreUsageError(f"unknown flag {tok}")
+            for pat in patterns:
+                getattr(argv_handlers, "h_" + pat.handler)(args, rd, i, tok)
+        note_changes(origins, before, snapshot(args), f"flag {tok}")
+    validate(args, origins)
     return args
 
 

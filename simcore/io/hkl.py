@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from simcore.cfmt import C_WHITESPACE, c_g, int32_wrap, scanf_double, scanf_int
+from tracekit.atomic import read_input_bytes
 from simcore.errors import SimcoreInputError
 from simcore.io.smv import write_bytes_atomic
 
@@ -194,7 +195,7 @@ def read_hkl(path, *, default_F: float = 0.0, max_cells: int = MAX_GRID_CELLS) -
     allocate gigabytes or write outside its arrays there).
     """
     path = Path(path)
-    text = path.read_bytes().decode("latin-1")
+    text = read_input_bytes(path).decode("latin-1")
     lo, hi, hkls, warnings, stop1 = _pass1(text)
     ranges = [int32_wrap(hi[i] - lo[i] + 1) for i in range(3)]
     if min(ranges) < 0:
@@ -261,7 +262,7 @@ def read_fdump(path, *, max_cells: int = MAX_GRID_CELLS) -> HklGrid:
     """Read ``Fdump.bin`` the C's way: ``hkls = h_range·k_range·l_range``; a short file leaves
     zeros; leading data bytes that are C whitespace are swallowed by the header's ``\\n\\f``."""
     path = Path(path)
-    raw = path.read_bytes()
+    raw = read_input_bytes(path)
     text = raw[:4096].decode("latin-1")
     pos, vals = 0, []
     for _ in range(6):

@@ -1,6 +1,7 @@
 """Output files like the C: raw float image, SMV int image, PGM, SMV noise image (F1–F5, Z1).
 
-Each writer is atomic (temp file + rename). The printed lines follow the C's stdout so the
+Each writer is the project's one writer (tracekit.atomic: temp file + rename, through symlinks,
+into FIFOs and character devices as the C's fopen, never replacing a device). The printed lines follow the C's stdout so the
 two programs' logs line up.
 """
 from __future__ import annotations
@@ -32,16 +33,16 @@ def requested_outputs(cargs, *, defaults: bool) -> dict[str, str]:
 
 
 def check_writable(paths: dict[str, str], cwd: str | None = None) -> None:
-    """Fail fast (exit 6, one line) before simulating when an output cannot be written."""
+    """Fail fast (exit 6, one line) before simulating when an output cannot be written: a folder,
+    socket or block device, a missing folder, no permission (:func:`tracekit.atomic.check_output`).
+    A FIFO or character device (/dev/null) is written like the C's fopen would."""
+    from tracekit.atomic import OutputError, check_output
+
     for kind, path in paths.items():
-        full = os.path.join(cwd or ".", path)
-        parent = os.path.dirname(os.path.abspath(full)) or "."
-        if os.path.isdir(full):
-            raise SimcoreOutputError(f"cannot write {kind} output {path}: it is a directory")
-        if not os.path.isdir(parent):
-            raise SimcoreOutputError(f"cannot write {kind} output {path}: no such directory {parent}")
-        if not os.access(parent, os.W_OK) or (os.path.exists(full) and not os.access(full, os.W_OK)):
-            raise SimcoreOutputError(f"cannot write {kind} output {path}: permission denied")
+        try:
+            check_output(os.path.join(cwd or ".", path))
+        except OutputError as exc:
+            raise SimcoreOutputError(f"cannot write {kind} output {path}: {exc.strerror}") from None
 
 
 def _atomic_write(path: str, data: bytes) -> None:
@@ -49,7 +50,7 @@ def _atomic_write(path: str, data: bytes) -> None:
 
     try:
         write_bytes_atomic(path, data, overwrite=True)
-    except OSError as exc:
+    except OSError as exc:      # SimcoreOutputError already carries the one-line reason
         raise SimcoreOutputError(f"cannot write {path}: {exc.strerror}") from None
 
 

@@ -18,14 +18,14 @@ from __future__ import annotations
 import math
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
 from simcore.cfmt import c_atof, c_cast_uint16, c_g
-from simcore.errors import SimcoreInputError, SimcoreUsageError
+from tracekit.atomic import read_input_bytes
+from simcore.errors import SimcoreInputError, SimcoreOutputError, SimcoreUsageError
 from simcore.noise.poisson import roi_bounds
 
 __all__ = [
@@ -40,41 +40,20 @@ _SMV_MAGIC = b"{\nHEADER_BYT"
 _MAX_PIXELS = 2**31                      # refuse absurd SIZE1·SIZE2 instead of allocating them
 
 
-_UMASK: int | None = None
-
-
-def _new_file_mode() -> int:
-    """What ``fopen(path, "w")`` gives a new file: 0666 less the umask (mkstemp alone gives 0600)."""
-    global _UMASK
-    if _UMASK is None:
-        _UMASK = os.umask(0o022)
-        os.umask(_UMASK)
-    return 0o666 & ~_UMASK
-
-
 def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, overwrite: bool = False) -> Path:
-    """Write ``data`` through a temporary sibling and a rename; refuse an existing file unless
-    ``overwrite`` (never a half-written or silently replaced file). The file gets the permissions
-    ``fopen`` would give it (0666 less the umask)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    """Write ``data`` with the project's one writer (:func:`tracekit.atomic.write_atomic`): a temporary
+    sibling and a rename (never half-written), through symlinks and into devices or FIFOs as the C's
+    fopen would, never replacing a device or a folder, new files 0666 less the umask. An existing file
+    is refused unless ``overwrite`` (SimcoreUsageError); what cannot be written is SimcoreOutputError
+    (exit 6)."""
+    from tracekit.atomic import OutputError, OutputExistsError, write_atomic
+
     try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, _new_file_mode())
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise SimcoreUsageError(f"refusing to overwrite existing file {path}") from None
-            os.unlink(tmp)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+        return write_atomic(path, data, overwrite=overwrite)
+    except OutputExistsError:
+        raise SimcoreUsageError(f"refusing to overwrite existing file {path}") from None
+    except OutputError as exc:
+        raise SimcoreOutputError(str(exc)) from None
 
 
 # ---- writing ------------------------------------------------------------------------------------
@@ -238,7 +217,7 @@ class SmvFrame:
 def read_smv(path) -> SmvFrame:
     """Read an SMV file with the C ``GetFrame`` rules; unusable files raise :class:`SimcoreInputError`."""
     path = Path(path)
-    raw = path.read_bytes()
+    raw = read_input_bytes(path)
     if len(raw) < 512:
         raise SimcoreInputError(f"{path}: SMV file header: shorter than 512 bytes", c_exit_code=9)
     if raw[:12] != _SMV_MAGIC:

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from simcore.cfmt import c_atof, strtod_prefix
+from tracekit.atomic import read_input_bytes
 from simcore.errors import SimcoreInputError
 
 __all__ = ["SourceTable", "read_source_file", "read_text_file", "DELIMITERS", "NUMBERSTUF"]
@@ -112,7 +112,7 @@ def read_text_file(path, nargs: int = 5) -> tuple[np.ndarray, list[tuple[int, bo
     """The C ``read_text_file``: ``(lines, nargs)`` values and, per counted line,
     ``(line number, is_comment, zero_filled, clean)``."""
     try:
-        data = Path(path).read_bytes()
+        data = read_input_bytes(path)
     except OSError as exc:
         raise SimcoreInputError(f"reading source definition file {path}: {exc.strerror}",
                                 c_exit_code=9) from None

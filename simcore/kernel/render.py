@@ -13,6 +13,7 @@ import torch
 
 from simcore import malloc_tune
 from simcore.argv.parse import CArgs, parse_argv
+from simcore.kernel import resources
 from simcore.kernel.engine import RunState, compute_chunk
 from simcore.kernel.build import make_engine_inputs
 from simcore.kernel.forward_ad import dual_params, render_jvp
@@ -43,7 +44,7 @@ class SimResult:
 
 def render(args, *, params: dict | None = None, dtype: str | None = None, device: str | None = None,
              pixels: list | None = None, cwd: str | None = None, dump_dir: str | None = None,
-             max_memory_gb: float | None = None, on_setup=None, on_pixels=None) -> SimResult:
+             max_memory_gb: float | None = None, on_setup=None, on_pixels=None, outputs: bool = False) -> SimResult:
     """Run the engine. ``args`` is a nanoBragg argument list or a parsed :class:`CArgs`.
 
     ``params`` maps parameter names (setup.PARAM_UNITS, CLI units) to tensors for gradients.
@@ -52,22 +53,30 @@ def render(args, *, params: dict | None = None, dtype: str | None = None, device
     computed run of ``n`` rendered pixels, in raster order (python -m simcore prints the C's set-up
     text and progress meter through them).
     Writes no files (``dump_dir`` aside: where an -hkl run writes Fdump.bin, like the C).
+    Before allocating, the device and the memory the run cannot avoid are checked (resources.py;
+    ``outputs``: the caller will encode output files too).
     Tensors in ``params`` that require grad get an autograd graph; forward-mode dual tensors
     (``torch.autograd.forward_ad``) get dual images (forward_ad.py).
     """
     duals = dual_params(params)
     if duals:
         return render_jvp(render, args, params, duals, dtype=dtype, device=device, pixels=pixels, cwd=cwd,
-                          dump_dir=dump_dir, max_memory_gb=max_memory_gb, on_setup=on_setup, on_pixels=on_pixels)
+                          dump_dir=dump_dir, max_memory_gb=max_memory_gb, on_setup=on_setup, on_pixels=on_pixels,
+                          outputs=outputs)
     cargs = args if isinstance(args, CArgs) else parse_argv(list(args), cwd=cwd)
     malloc_tune.apply()
     if cargs.threads:
         torch.set_num_threads(cargs.threads)
+    dev_name, dt_name = device or cargs.device, dtype or cargs.dtype
+    limit_gb = max_memory_gb if max_memory_gb is not None else cargs.memory_budget_gb
+    resources.check_device(dev_name)
+    resources.check_before_setup(cargs, dtype=dt_name, budget_gb=limit_gb, outputs=outputs)
     setup = build_setup(cargs, params, cwd=cwd, dump_dir=dump_dir)
+    resources.check_after_setup(setup, dtype=dt_name, budget_gb=limit_gb, outputs=outputs, device=dev_name)
     if on_setup is not None:
         on_setup(setup)
-    dev = torch.device(device or cargs.device)
-    dt = {"float32": torch.float32, "float64": torch.float64}[dtype or cargs.dtype]
+    dev = torch.device(dev_name)
+    dt = {"float32": torch.float32, "float64": torch.float64}[dt_name]
     inp = make_engine_inputs(setup, dtype=dt, device=dev)
     budget = (max_memory_gb or cargs.max_memory_gb) * 1e9
     wants_grad = any(isinstance(v, torch.Tensor) and v.requires_grad for v in (params or {}).values())

@@ -68,8 +68,10 @@ def _cell_reciprocal(a, b, c, alpha, beta, gamma, warnings):
 
 def read_mat_file(path: str) -> list[float]:
     """Nine numbers of a MOSFLM A matrix (rows: x, y, z components of a*, b*, c*)."""
+    from tracekit.atomic import read_input_text
+
     try:
-        text = open(path, "r").read()
+        text = read_input_text(path, errors="replace")
     except OSError as exc:
         raise SimcoreInputError(f"cannot read -mat file {path}: {exc.strerror}") from None
     numbers = []
@@ -82,7 +84,18 @@ def read_mat_file(path: str) -> list[float]:
             break
     if len(numbers) < 9:
         raise SimcoreInputError(f"-mat file {path}: expected 9 numbers (3 rows of 3), found {len(numbers)}")
+    _check_matrix(path, numbers)
     return numbers
+
+
+def _check_matrix(path: str, m: list[float]) -> None:
+    """A matrix the C would turn into NaN cell vectors (non-finite, or no volume) is refused (exit 5)."""
+    if not all(math.isfinite(x) for x in m):
+        raise SimcoreInputError(f"-mat file {path}: holds a non-finite number (the C renders NaN)")
+    det = (m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6])
+           + m[2] * (m[3] * m[7] - m[4] * m[6]))
+    if not abs(det) > 1e-300 or not math.isfinite(1.0 / det):
+        raise SimcoreInputError(f"-mat file {path}: the matrix is singular (determinant {det:g}; the C renders NaN)")
 
 
 def build_crystal(cargs, params, *, lambda0_m, misset_rad) -> CrystalSetup:

@@ -11,7 +11,7 @@ import torch
 import contextlib
 
 from simcore import vec as V
-from simcore.errors import SimcoreInputError
+from simcore.errors import SimcoreInputError, SimcoreOutputError
 from simcore.noise.rng import CRandom, CSeeds, setup_draws
 
 
@@ -65,9 +65,9 @@ def load_structure_factors(cargs, fdump_path: str | None, *, dump_dir: str | Non
             import os
 
             try:
-                hklio.write_fdump(os.path.join(dump_dir, cargs.dump_file), grid)
-            except OSError as exc:
-                notes.append(f"unable to open dump file: {cargs.dump_file} ({exc.strerror})")
+                hklio.write_fdump(os.path.join(dump_dir, cargs.dump_file), grid, overwrite=True)   # the C rewrites it
+            except (OSError, SimcoreOutputError) as exc:
+                notes.append(f"unable to open dump file: {cargs.dump_file} ({getattr(exc, 'strerror', None) or exc})")
         return grid, f"hkl file {cargs.hkl_file}", notes
     notes.append(f"no -hkl given: reading structure factors from {fdump_path} left by an earlier run "
                  "(the C does this even with -default_F; delete the file if it is stale)")

@@ -119,6 +119,17 @@ def resolve_mosaic(spread, domains, warnings):
 
 
 def resolve_sampling(cargs) -> Sampling:
+    """The C's step counts; flags that give no countable number of steps are SimcoreUsageError."""
+    try:
+        return _resolve_sampling(cargs)
+    except (OverflowError, ValueError, ZeroDivisionError) as exc:
+        from simcore.errors import SimcoreUsageError
+
+        raise SimcoreUsageError(f"the sampling flags (-osc/-phistep, divergence, dispersion, thickness steps) "
+                                f"give no countable number of steps ({exc})") from None
+
+
+def _resolve_sampling(cargs) -> Sampling:
     warnings: list[str] = []
     phi0, osc, phistep, phisteps = resolve_phi(cargs.phi0_rad, cargs.osc_rad, cargs.phistep_rad, cargs.phisteps)
     h = _sane(*resolve_range(cargs.hdivrange_rad, cargs.hdivstep_rad, cargs.hdivsteps))
