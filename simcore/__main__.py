@@ -105,8 +105,9 @@ def _run(argv: list[str]) -> int:
         sys.stdout.flush()
         meter = ProgressMeter(setup.roi, enabled=cargs.progress and not cargs.printout)
 
+    # fused="auto": the numba kernel only when the run outweighs its import (simcore/kernel/fused.py)
     result = render(cargs, cwd=cwd, dump_dir=cwd if cargs.hkl_file else None, on_setup=on_setup,
-                    on_pixels=lambda n: meter.advance(n))
+                    on_pixels=lambda n: meter.advance(n), fused="auto")
     _warn(result.setup.warnings, shown)
     print()                             # the C's empty line after the pixel loop
     if traced is not None:
