@@ -5,6 +5,7 @@ detector with one layer and no capture fraction:
 - ``render_lo`` (float32 run): sub-pixel offsets from the beam anchor, R from P·b and P⊥, and
   d − b = (P⊥ − s·b)/R without cancellation (geometry.beam_anchor, geometry._d_minus_beam);
 - ``render_hi`` (float32 run with a float64 twin, precision.py): the C's expressions in float64.
+Divisions by R and λ are multiplications by reciprocals (an ulp of q: far below float32's output).
 Ω and polarization are the first sub-pixel's (and first source's), as the C caches them; the image
 value S = r_e²·fluence·I/steps·polar·Ω is formed in float64 and stored as float32.
 """
@@ -50,11 +51,11 @@ def _finish(acc, polar, omega, n, p0, F2, I_bg, scale, out):
 def _to_q(ex, ey, ez, q0, q1, q2, k0, inc_or_w, lam, n):
     """q[k0 + src, i] = (e − w_src)/λ_src: one vectorizable loop per source."""
     for src in range(lam.shape[0]):
-        wx, wy, wz, lm = inc_or_w[src, 0], inc_or_w[src, 1], inc_or_w[src, 2], lam[src]
+        wx, wy, wz, inv = inc_or_w[src, 0], inc_or_w[src, 1], inc_or_w[src, 2], 1.0 / lam[src]
         for i in range(n):
-            q0[k0 + src, i] = (ex[i] - wx) / lm
-            q1[k0 + src, i] = (ey[i] - wy) / lm
-            q2[k0 + src, i] = (ez[i] - wz) / lm
+            q0[k0 + src, i] = (ex[i] - wx) * inv
+            q1[k0 + src, i] = (ey[i] - wy) * inv
+            q2[k0 + src, i] = (ez[i] - wz) * inv
 
 
 @numba.njit(parallel=True, cache=True, fastmath={"contract"})
@@ -99,9 +100,10 @@ def render_lo(spix, fpix, os_, sub_m, Bf, phf, Bs, phs, vec, a_par, inc, w, lam,
                     r2 = rx * rx + ry * ry + rz * rz
                     R = np.sqrt(pb * pb + r2)
                     s = r2 / (R + pb) if pb > 0 else R - pb
-                    ex[i] = (rx - s * bx) / R
-                    ey[i] = (ry - s * by) / R
-                    ez[i] = (rz - s * bz) / R
+                    inv = one / R
+                    ex[i] = (rx - s * bx) * inv
+                    ey[i] = (ry - s * by) * inv
+                    ez[i] = (rz - s * bz) * inv
                     Rs[i] = R
                     dx[i] = ux + vec[3, 0]                     # P = u + anchor (divided by R in _polar_loop)
                     dy[i] = uy + vec[3, 1]
@@ -149,9 +151,10 @@ def render_hi(spix, fpix, os_, sub_m, vec, inc, lam, pixel_m, close_m, point_pix
                     py = fm * vec[0, 1] + sm * vec[1, 1] + vec[2, 1]
                     pz = fm * vec[0, 2] + sm * vec[1, 2] + vec[2, 2]
                     R = np.sqrt(px * px + py * py + pz * pz)
-                    dx[i] = px / R
-                    dy[i] = py / R
-                    dz[i] = pz / R
+                    inv = 1.0 / R
+                    dx[i] = px * inv
+                    dy[i] = py * inv
+                    dz[i] = pz * inv
                     Rs[i] = R
                 _to_q(dx, dy, dz, q0, q1, q2, (ss * os_ + sf) * NS, inc, lam, n)
                 if ss == 0 and sf == 0:

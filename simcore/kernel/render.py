@@ -86,8 +86,8 @@ def render(args, *, params: dict | None = None, dtype: str | None = None, device
         sink = pieces.append if wants_grad else (lambda item: _store(full, *item))
         if on_pixels is not None:
             store = sink
-            sink = lambda item: (store(item), on_pixels(int(item[0].numel())))  # noqa: E731
-        rendered, omega_sum = _run(inp, setup, budget, pixels, sink)
+            sink = lambda item: (store(item), on_pixels(int(item[1].numel())))  # noqa: E731
+        rendered, omega_sum = _run(inp, setup, budget, pixels, sink, slices=not wants_grad)
         if pieces:  # autograd: one out-of-place scatter keeps the graph
             full = full.index_put((torch.cat([p[0] for p in pieces]),), torch.cat([p[1] for p in pieces]))
         image_compute = full.reshape(n_s, n_f)
@@ -96,13 +96,22 @@ def render(args, *, params: dict | None = None, dtype: str | None = None, device
                      omega_sum=omega_sum)
 
 
-def _store(full: torch.Tensor, idx: torch.Tensor, values: torch.Tensor) -> None:
-    """full[idx] = values; a run of consecutive raster indices (whole rows, no mask) as a slice copy."""
-    n = idx.numel()
-    if n > 1 and int(idx[-1]) - int(idx[0]) + 1 == n:   # raster order: increasing, so consecutive
-        full[int(idx[0]):int(idx[0]) + n] = values
+def _store(full: torch.Tensor, idx, values: torch.Tensor) -> None:
+    """full[idx] = values; ``idx`` a slice (a run of whole rows: a plain copy) or flat indices."""
+    if isinstance(idx, slice):
+        full[idx] = values
     else:
         full.index_put_((idx,), values)
+
+
+def _flat_index(sp: torch.Tensor, fp: torch.Tensor, n_f: int, slices: bool):
+    """Flat raster indices of a chunk, or a slice when they are consecutive and ``slices``."""
+    n = sp.numel()
+    if slices and n > 1:
+        a = int(sp[0]) * n_f + int(fp[0])
+        if int(sp[-1]) * n_f + int(fp[-1]) - a + 1 == n:   # raster order: increasing, so consecutive
+            return slice(a, a + n)
+    return sp * n_f + fp
 
 
 FUSED_CHUNK_PIXELS = 1 << 21       # the fused kernel keeps no per-evaluation tensors: big chunks
@@ -165,7 +174,7 @@ def _find_first_pass(inp, setup, budget):
     return None
 
 
-def _run(inp, setup, budget, pixels, sink):
+def _run(inp, setup, budget, pixels, sink, *, slices: bool = False):
     """Compute every chunk and hand (flat indices, values) to ``sink``; returns (rendered, Σ Ω)."""
     state = RunState(interp_on=inp.interpolate, first_pass_done=False)
     first = _find_first_pass(inp, setup, budget) if inp.rot_differs else None
@@ -182,7 +191,7 @@ def _run(inp, setup, budget, pixels, sink):
     for spix, fpix in chunks:
         for sp, fp, k in _split_first(spix, fpix, first):
             sp_d, fp_d = sp.to(inp.device), fp.to(inp.device)
-            sink((sp_d * n_f + fp_d, compute_chunk(inp, sp_d, fp_d, state, first_pass_k=k)))
+            sink((_flat_index(sp_d, fp_d, n_f, slices), compute_chunk(inp, sp_d, fp_d, state, first_pass_k=k)))
             rendered += sp.numel()
     return rendered, state.omega_sum
 
