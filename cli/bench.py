@@ -31,6 +31,9 @@ def register(app: typer.Typer) -> None:
                                               "(torch.profiler) and report its top N operators by self time."),
               compile_: bool = typer.Option(False, "--compile", help="simcore -compile (opt-in torch.compile); "
                                             "the compile time shows in first_run_s, never in the warm median."),
+              whole_process: bool = typer.Option(False, "--whole-process", help="Also time `python -m simcore` "
+                                                 "whole (the C's default outputs) against the C, interleaved, with "
+                                                 "its breakdown (interpreter, torch import, the rest)."),
               bundle: BundleFlag = False, slug: SlugOption = None, reports_root: ReportsRootOption = None,
               workspace: WorkspaceOption = None) -> None:
         """Time simcore warm in-process (after one untimed run; median and spread of --repeat) with its
@@ -64,6 +67,17 @@ def register(app: typer.Typer) -> None:
                                                tap_overhead=tap_overhead, trace_pixel=trace_pixel,
                                                max_memory_gb=max_memory_gb, profile_top=profile_top))
             result = {"c_bin": cbin, "rows": [r.to_dict() for r in rows]}
+            if whole_process:
+                from parity.matrix.bench_process import whole_process as time_whole
+
+                result["whole_process"] = []
+                for label, base, input_base in targets:
+                    for size in size_list:
+                        name = label if size is None else f"{label}@{size}"
+                        console.print(f"  {name} whole process ...", markup=False)
+                        wp = time_whole(with_size(base, size), c_bin=cbin, repeat=repeat,
+                                        input_base=str(input_base) if input_base else None)
+                        result["whole_process"].append(dict(wp, label=name))
             if json_out is not None:
                 from parity.images.io import write_json_atomic
 
@@ -75,6 +89,13 @@ def register(app: typer.Typer) -> None:
                 b.add_metrics({f"{r.label}.{r.dtype}.paired_ratio": r.extra["paired_ratio_median"] for r in rows
                                if "paired_ratio_median" in r.extra}, headline=True)
                 b.add_metrics({f"{r.label}.{r.dtype}.simcore_median_s": r.simcore["median_s"] for r in rows})
+                for wp in result.get("whole_process", []):
+                    b.add_metrics({f"{wp['label']}.whole_process.simcore_median_s": wp["steps"]["simcore"]["median_wall_s"]},
+                                  headline=True)
+                    if "c" in wp["steps"]:
+                        b.add_metrics({f"{wp['label']}.whole_process.c_median_s": wp["steps"]["c"]["median_wall_s"],
+                                       f"{wp['label']}.whole_process.paired_simcore_over_c": wp["paired_ratio_median"]})
+                    b.add_metrics({f"{wp['label']}.whole_process.{k}_s": v for k, v in wp["breakdown_median_wall_s"].items()})
                 if any("profile" in r.extra for r in rows):
                     b.write_text("profile.md", profile_markdown(rows))
                     b.add_metrics({f"{r.label}.{r.dtype}.top_op": f"{t['op']} {100 * t['share']:.0f}%"
@@ -98,6 +119,12 @@ def register(app: typer.Typer) -> None:
             if top:
                 costs = ", ".join(f"{t['op']} {100 * t['share']:.0f}%" for t in top[:3])
                 console.print(f"  {r.label} {r.dtype} top costs: {costs}", markup=False)
+        for wp in result.get("whole_process", []):
+            parts = ", ".join(f"{k} {v:.2f}" for k, v in wp["breakdown_median_wall_s"].items())
+            steps = wp["steps"]
+            c_part = f"; C {steps['c']['median_wall_s']:.2f} s" if "c" in steps else ""
+            console.print(f"  {wp['label']} whole process (median wall s): {parts}{c_part}; simcore CPU "
+                          f"{steps['simcore']['median_cpu_s']:.2f} s", markup=False)
         if not cbin:
             console.print("C program not timed: set NB_C_BIN or --c-bin")
         raise typer.Exit(Exit.OK)
