@@ -68,3 +68,13 @@ def test_bad_mode_is_a_usage_error(monkeypatch):
     monkeypatch.setenv("SIMCORE_FUSED", "fast")
     with pytest.raises(SimcoreUsageError, match="SIMCORE_FUSED"):
         render(BASE + CASES["spec"].split(), dtype="float32")
+
+
+def test_auto_mode_fuses_a_run_that_outweighs_the_import(monkeypatch):
+    monkeypatch.delitem(__import__("sys").modules, "numba")
+    monkeypatch.setattr(fused, "AUTO_MIN_EAGER_S", 1e-6)
+    calls = []
+    real = fused.render_chunk
+    monkeypatch.setattr(fused, "render_chunk", lambda *a, **k: calls.append(1) or real(*a, **k))
+    render(BASE + CASES["spec"].split(), dtype="float32", fused="auto")
+    assert calls

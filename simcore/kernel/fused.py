@@ -12,7 +12,7 @@ stays the C's expression, bit for bit). Agreement with the eager float32 path: ~
 
 ``mode``: ``on`` (the default of :func:`simcore.kernel.render.render`: a long-lived process pays
 the numba import and cache load, ~0.5-1 s, once), ``auto`` (``python -m simcore``: only when the
-eager inner sum would cost more than that, ``AUTO_MIN_EVALUATIONS``), ``off``. The environment
+eager path would cost more than that, ``eager_estimate_s`` ≥ ``AUTO_MIN_EAGER_S``), ``off``. The environment
 variable ``SIMCORE_FUSED`` overrides either. Compiled code is cached on disk under the simcore
 cache folder (``NUMBA_CACHE_DIR``, simcore/noise/native.py), so the compile (~10 s) is paid once
 per machine. Without numba everything runs eager.
@@ -25,7 +25,9 @@ import sys
 import torch
 
 MODES = ("on", "auto", "off")
-AUTO_MIN_EVALUATIONS = 1 << 25   # eager ≈ 15 ns per evaluation on 2 cores: ~0.5 s, the import's cost
+AUTO_MIN_EAGER_S = 0.5           # "auto" fuses a run whose eager estimate exceeds numba's import + cache load
+EAGER_S_PER_GEOMETRY = 60e-9     # eager on 2 cores, measured: per sub-pixel × source (geometry, q) ...
+EAGER_S_PER_EVALUATION = 15e-9   # ... and per inner evaluation (h, k, l, F_latt)
 MAX_N = 8
 
 _kernel = None
@@ -65,8 +67,14 @@ def usable(inp, *, first_pass: bool, interp_on: bool) -> bool:
     return _load() is not None
 
 
+def eager_estimate_s(inp) -> float:
+    """About how long the eager path takes on this run (2 cores): what ``auto`` weighs the import against."""
+    per_geometry = inp.thicksteps * inp.oversample * inp.oversample * inp.incident.shape[0]
+    return inp.rendered_estimate * (EAGER_S_PER_GEOMETRY * per_geometry + EAGER_S_PER_EVALUATION * inp.inner_count)
+
+
 def _worth_import(inp) -> bool:
-    return inp.inner_count * inp.rendered_estimate >= AUTO_MIN_EVALUATIONS
+    return eager_estimate_s(inp) >= AUTO_MIN_EAGER_S
 
 
 def _load():
