@@ -50,6 +50,9 @@ def register(app: typer.Typer) -> None:
         console = Console(width=max(Console().width, 140))
         rows = []
         with guarded("pwb bench"), in_workspace(workspace):
+            from parity.matrix.bench import machine_state
+
+            machine = {"start": machine_state()}
             request = bundle_request(bundle, slug, reports_root, workspace)
             cbin = resolve_c_bin(c_bin)
             targets = [(c, list(find_run(c).args), find_run(c).input_base) for c in (case or [])]
@@ -66,7 +69,8 @@ def register(app: typer.Typer) -> None:
                                                c_bin=cbin, input_base=str(input_base) if input_base else None,
                                                tap_overhead=tap_overhead, trace_pixel=trace_pixel,
                                                max_memory_gb=max_memory_gb, profile_top=profile_top))
-            result = {"c_bin": cbin, "rows": [r.to_dict() for r in rows]}
+            machine["end"] = machine_state()
+            result = {"c_bin": cbin, "rows": [r.to_dict() for r in rows], "machine": machine}
             if whole_process:
                 from parity.matrix.bench_process import whole_process as time_whole
 
@@ -85,6 +89,8 @@ def register(app: typer.Typer) -> None:
             with maybe_bundle(request, kind="bench", default_slug="bench", ctx=ctx, dtype=",".join(dtype),
                               device=device, binaries=[cbin] if cbin else ()) as b:
                 b.write_json("bench.json", result)
+                b.add_metrics({f"machine.loadavg_1min_{k}": v["loadavg_1_5_15_min"][0] for k, v in machine.items()
+                               if v["loadavg_1_5_15_min"]}, headline=True)
                 b.add_metrics({f"{r.label}.{r.dtype}.ratio": r.ratio for r in rows}, headline=True)
                 b.add_metrics({f"{r.label}.{r.dtype}.paired_ratio": r.extra["paired_ratio_median"] for r in rows
                                if "paired_ratio_median" in r.extra}, headline=True)
@@ -125,6 +131,9 @@ def register(app: typer.Typer) -> None:
             c_part = f"; C {steps['c']['median_wall_s']:.2f} s" if "c" in steps else ""
             console.print(f"  {wp['label']} whole process (median wall s): {parts}{c_part}; simcore CPU "
                           f"{steps['simcore']['median_cpu_s']:.2f} s", markup=False)
+        load = [m["loadavg_1_5_15_min"] for m in machine.values()]
+        console.print(f"  machine: {machine['start']['cpus']} CPUs, 1-min load average {load[0][0] if load[0] else '?'} at the "
+                      f"start, {load[1][0] if load[1] else '?'} at the end", markup=False)
         if not cbin:
             console.print("C program not timed: set NB_C_BIN or --c-bin")
         raise typer.Exit(Exit.OK)

@@ -49,6 +49,16 @@ class BenchRow:
         return out
 
 
+def machine_state() -> dict:
+    """CPUs and load averages now: these shared machines are loaded by other work, which a bench
+    bundle must say (ratios are interleaved and paired for that reason)."""
+    try:
+        load = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        load = None
+    return {"cpus": os.cpu_count(), "loadavg_1_5_15_min": load}
+
+
 def with_size(args: list[str], size: int | None) -> list[str]:
     """The case's arguments with ``-detpixels size`` appended (last flag wins, as in the C)."""
     return list(args) if size is None else list(args) + ["-detpixels", str(int(size))]
