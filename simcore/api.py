@@ -17,7 +17,7 @@ def simulate(args, *, dtype: str | None = None, device: str | None = None, param
     arguments name explicitly (``-floatfile``, ``-intfile``, ``-pgmfile``, ``-noisefile``) are
     written, relative to ``cwd``. ``params`` maps names like ``distance_mm`` or ``cell_a_A`` to
     tensors for gradients (see simcore.setup.sequence.PARAM_UNITS). ``fused``: the fused float32
-    kernel, on (default) | auto | off (simcore/kernel/fused.py; a gradient run is always eager).
+    kernel, off (default) | on | auto (simcore/kernel/fused.py; a gradient run is always eager).
     """
     cargs = args if isinstance(args, CArgs) else parse_argv(list(args), cwd=cwd)
     paths = requested_outputs(cargs, defaults=False)

@@ -82,7 +82,7 @@ def test_a_gradient_run_renders_the_plain_image(dtype):
     graph = simcore.simulate(TINY, dtype=dtype, params={"distance_mm": t}).image
     plain = simcore.simulate(TINY, dtype=dtype, fused="off").image   # the eager path, bit for bit
     assert graph.requires_grad and torch.equal(graph.detach(), plain)
-    fast = simcore.simulate(TINY, dtype=dtype).image   # float32: the fused kernel, to float rounding
+    fast = simcore.simulate(TINY, dtype=dtype, fused="on").image   # float32: the fused kernel, to float rounding
     tol = {"rtol": 0, "atol": 0} if dtype == "float64" else {"rtol": 1e-4, "atol": 1e-6 * float(plain.max())}
     assert torch.allclose(fast, plain, **tol)
 

@@ -10,17 +10,17 @@ N ≤ 8 per axis, constant default_F (no hkl table), no -oversample_* flags, no 
 interpolation, not the first-pass pixel, not tracing, no gradient. float64 never comes here (it
 stays the C's expression, bit for bit). Agreement with the eager float32 path: ~1e-6 relative.
 
-``mode``: ``on`` (the default of :func:`simcore.kernel.render.render`: a long-lived process pays
-the numba import and cache load, ~0.5-1 s, once), ``auto`` (``python -m simcore``: only when the
-eager path would cost more than that, ``eager_estimate_s`` ≥ ``AUTO_MIN_EAGER_S``), ``off``. The environment
-variable ``SIMCORE_FUSED`` overrides either. Compiled code is cached on disk under the simcore
+``mode``: ``off`` (the default of :func:`simcore.kernel.render.render` and ``simulate``: the eager
+path is what traces close against bit for bit and what the mutant tests patch), ``on`` (a long-lived
+process pays the numba import and cache load, ~0.5-1 s, once; ``pwb bench`` measures this),
+``auto`` (``python -m simcore``: only when the eager path would cost more than that import,
+``eager_estimate_s`` ≥ ``AUTO_MIN_EAGER_S``). The environment variable ``SIMCORE_FUSED`` overrides either. Compiled code is cached on disk under the simcore
 cache folder (``NUMBA_CACHE_DIR``, simcore/noise/native.py), so the compile (~10 s) is paid once
 per machine. Without numba everything runs eager.
 """
 from __future__ import annotations
 
 import os
-import sys
 
 import torch
 
@@ -34,8 +34,8 @@ _kernel = None
 
 
 def resolve_mode(requested: str | None) -> str:
-    """The mode in force: ``SIMCORE_FUSED`` if set, else ``requested``, else ``on``."""
-    mode = (os.environ.get("SIMCORE_FUSED") or requested or "on").strip().lower()
+    """The mode in force: ``SIMCORE_FUSED`` if set, else ``requested``, else ``off``."""
+    mode = (os.environ.get("SIMCORE_FUSED") or requested or "off").strip().lower()
     if mode not in MODES:
         from simcore.errors import SimcoreUsageError
 
@@ -62,7 +62,7 @@ def usable(inp, *, first_pass: bool, interp_on: bool) -> bool:
     """For one slice: eligible, no first pass or interpolation state, no graph, and numba loads."""
     if first_pass or interp_on or torch.is_grad_enabled() or not eligible(inp):
         return False
-    if inp.fused == "auto" and "numba" not in sys.modules and not _worth_import(inp):
+    if inp.fused == "auto" and not _worth_import(inp):   # by the estimate alone: the same run, the same path
         return False
     return _load() is not None
 

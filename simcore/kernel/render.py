@@ -53,7 +53,8 @@ def render(args, *, params: dict | None = None, dtype: str | None = None, device
     computed run of ``n`` rendered pixels, in raster order (python -m simcore prints the C's set-up
     text and progress meter through them).
     Writes no files (``dump_dir`` aside: where an -hkl run writes Fdump.bin, like the C).
-    ``fused``: the fused float32 inner sum, ``on`` (default) | ``auto`` | ``off`` (kernel/fused.py).
+    ``fused``: the fused float32 numba kernel, ``off`` (default: traces close against it bit for bit)
+    | ``on`` | ``auto`` (kernel/fused.py; ``SIMCORE_FUSED`` overrides).
     Tensors in ``params`` that require grad get an autograd graph; forward-mode dual tensors
     (``torch.autograd.forward_ad``) get dual images (forward_ad.py).
     """
