@@ -36,6 +36,9 @@ def register(app: typer.Typer) -> None:
                                               "(torch.profiler) and report its top N operators by self time."),
               compile_: bool = typer.Option(False, "--compile", help="simcore -compile (opt-in torch.compile); "
                                             "the compile time shows in first_run_s, never in the warm median."),
+              whole_process: bool = typer.Option(False, "--whole-process", help="Also time `python -m simcore` "
+                                                 "whole (the C's default outputs) against the C, interleaved, with "
+                                                 "its breakdown (interpreter, torch import, the rest)."),
               bundle: BundleFlag = False, slug: SlugOption = None, reports_root: ReportsRootOption = None,
               workspace: WorkspaceOption = None) -> None:
         """Time simcore warm in-process (after one untimed run; median and spread of --repeat) with its
@@ -53,6 +56,9 @@ def register(app: typer.Typer) -> None:
         console = make_console(piped_width=140)
         rows = []
         with guarded("pwb bench"), in_workspace(workspace):
+            from parity.matrix.bench import machine_state
+
+            machine = {"start": machine_state()}
             request = bundle_request(bundle, slug, reports_root, workspace)
             cbin = resolve_c_bin(c_bin)
             targets = [(c, list(find_run(c).args), find_run(c).input_base) for c in (case or [])]
@@ -75,7 +81,19 @@ def register(app: typer.Typer) -> None:
                                            max_memory_gb=max_memory_gb, profile_top=profile_top,
                                            on_progress=lambda d, t, text, n=name: progress.advance(
                                                f"{n} {text}", d, t)))
-            result = {"c_bin": cbin, "rows": [r.to_dict() for r in rows]}
+            machine["end"] = machine_state()
+            result = {"c_bin": cbin, "rows": [r.to_dict() for r in rows], "machine": machine}
+            if whole_process:
+                from parity.matrix.bench_process import whole_process as time_whole
+
+                result["whole_process"] = []
+                for label, base, input_base in targets:
+                    for size in size_list:
+                        name = label if size is None else f"{label}@{size}"
+                        console.print(f"  {name} whole process ...", markup=False)
+                        wp = time_whole(with_size(base, size), c_bin=cbin, repeat=repeat,
+                                        input_base=str(input_base) if input_base else None)
+                        result["whole_process"].append(dict(wp, label=name))
             if json_out is not None:
                 from parity.images.io import write_json_atomic
 
@@ -83,10 +101,19 @@ def register(app: typer.Typer) -> None:
             with maybe_bundle(request, kind="bench", default_slug="bench", ctx=ctx, dtype=",".join(dtype),
                               device=device, binaries=[cbin] if cbin else ()) as b:
                 b.write_json("bench.json", result)
+                b.add_metrics({f"machine.loadavg_1min_{k}": v["loadavg_1_5_15_min"][0] for k, v in machine.items()
+                               if v["loadavg_1_5_15_min"]}, headline=True)
                 b.add_metrics({f"{r.label}.{r.dtype}.ratio": r.ratio for r in rows}, headline=True)
                 b.add_metrics({f"{r.label}.{r.dtype}.paired_ratio": r.extra["paired_ratio_median"] for r in rows
                                if "paired_ratio_median" in r.extra}, headline=True)
                 b.add_metrics({f"{r.label}.{r.dtype}.simcore_median_s": r.simcore["median_s"] for r in rows})
+                for wp in result.get("whole_process", []):
+                    b.add_metrics({f"{wp['label']}.whole_process.simcore_median_s": wp["steps"]["simcore"]["median_wall_s"]},
+                                  headline=True)
+                    if "c" in wp["steps"]:
+                        b.add_metrics({f"{wp['label']}.whole_process.c_median_s": wp["steps"]["c"]["median_wall_s"],
+                                       f"{wp['label']}.whole_process.paired_simcore_over_c": wp["paired_ratio_median"]})
+                    b.add_metrics({f"{wp['label']}.whole_process.{k}_s": v for k, v in wp["breakdown_median_wall_s"].items()})
                 if any("profile" in r.extra for r in rows):
                     b.write_text("profile.md", profile_markdown(rows))
                     b.add_metrics({f"{r.label}.{r.dtype}.top_op": f"{t['op']} {100 * t['share']:.0f}%"
@@ -115,6 +142,15 @@ def register(app: typer.Typer) -> None:
             if top:
                 costs = ", ".join(f"{t['op']} {100 * t['share']:.0f}%" for t in top[:3])
                 console.print(f"  {r.label} {r.dtype} top costs: {costs}", markup=False)
+        for wp in result.get("whole_process", []):
+            parts = ", ".join(f"{k} {v:.2f}" for k, v in wp["breakdown_median_wall_s"].items())
+            steps = wp["steps"]
+            c_part = f"; C {steps['c']['median_wall_s']:.2f} s" if "c" in steps else ""
+            console.print(f"  {wp['label']} whole process (median wall s): {parts}{c_part}; simcore CPU "
+                          f"{steps['simcore']['median_cpu_s']:.2f} s", markup=False)
+        load = [m["loadavg_1_5_15_min"] for m in machine.values()]
+        console.print(f"  machine: {machine['start']['cpus']} CPUs, 1-min load average {load[0][0] if load[0] else '?'} at the "
+                      f"start, {load[1][0] if load[1] else '?'} at the end", markup=False)
         if not cbin:
             console.print("C program not timed: set NB_C_BIN or --c-bin")
         raise typer.Exit(Exit.OK)

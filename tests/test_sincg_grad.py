@@ -80,8 +80,11 @@ def test_non_integer_n_is_the_reduced_continuation():
 def test_a_gradient_run_renders_the_plain_image(dtype):
     t = torch.tensor(60.0, dtype=F64, requires_grad=True)
     graph = simcore.simulate(TINY, dtype=dtype, params={"distance_mm": t}).image
-    plain = simcore.simulate(TINY, dtype=dtype).image
+    plain = simcore.simulate(TINY, dtype=dtype, fused="off").image   # the eager path, bit for bit
     assert graph.requires_grad and torch.equal(graph.detach(), plain)
+    fast = simcore.simulate(TINY, dtype=dtype, fused="on").image   # float32: the fused kernel, to float rounding
+    tol = {"rtol": 0, "atol": 0} if dtype == "float64" else {"rtol": 1e-4, "atol": 1e-6 * float(plain.max())}
+    assert torch.allclose(fast, plain, **tol)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

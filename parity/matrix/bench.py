@@ -49,14 +49,31 @@ class BenchRow:
         return out
 
 
+def machine_state() -> dict:
+    """CPUs and load averages now: these shared machines are loaded by other work, which a bench
+    bundle must say (ratios are interleaved and paired for that reason)."""
+    try:
+        load = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        load = None
+    return {"cpus": os.cpu_count(), "loadavg_1_5_15_min": load}
+
+
 def with_size(args: list[str], size: int | None) -> list[str]:
     """The case's arguments with ``-detpixels size`` appended (last flag wins, as in the C)."""
     return list(args) if size is None else list(args) + ["-detpixels", str(int(size))]
 
 
+def worker_env() -> dict:
+    """The worker's environment: torch's OpenMP threads wait passively, as ``python -m simcore``
+    sets them (spinning waiters on a shared CPU make a 2-thread run 5x slower, measured at load 4);
+    a value the caller set wins."""
+    return dict(os.environ, OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "PASSIVE"))
+
+
 def run_worker(spec: dict, *, timeout_s: float = 3600) -> dict:
     cmd = [sys.executable, "-m", "parity.ports.bench_worker", json.dumps(spec)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=worker_env())
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise ParityInputError(f"simcore benchmark worker failed: {last}")
@@ -96,7 +113,8 @@ def interleaved(spec: dict, c_bin: str, c_args: list[str], *, repeat: int, input
     so both sides see the same machine state; returns (simcore stats, C stats, paired ratios).
     ``on_progress(done, repeat, text)`` after each pair."""
     cmd = [sys.executable, "-m", "parity.ports.bench_worker", json.dumps(dict(spec, serve=True))]
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=worker_env())
 
     def ask(line: str) -> dict:
         proc.stdin.write(line + "\n")

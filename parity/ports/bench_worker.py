@@ -111,7 +111,8 @@ def _runner(spec: dict):
         torch.cuda.reset_peak_memory_stats()
 
     def run():
-        r = render(list(args), dtype=dtype, device=device, max_memory_gb=spec.get("max_memory_gb"))
+        r = render(list(args), dtype=dtype, device=device, max_memory_gb=spec.get("max_memory_gb"),
+                   fused=spec.get("fused", "on"))   # the fused float32 kernel (SIMCORE_FUSED overrides)
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         return r

@@ -60,6 +60,10 @@ def compute_chunk(inp, spix: torch.Tensor, fpix: torch.Tensor, state: RunState,
     index over (layer, sub_s, sub_f, source) of that evaluation.
     """
     tap_chunk(spix, fpix, inp.loop_sizes)
+    from simcore.kernel import fused
+
+    if fused.pixels_usable(inp, first_pass=first_pass_k is not None, interp_on=state.interp_on):
+        return fused.render_chunk(inp, spix, fpix, state)   # geometry and inner sum in one numba pass
     geo, sc, pol_full = pixel_terms(inp, spix, fpix)
     reached = sc["reached"]
     if inp.os_polar:
@@ -70,13 +74,17 @@ def compute_chunk(inp, spix: torch.Tensor, fpix: torch.Tensor, state: RunState,
         polar_c = G.cached_polar(inp, pol_full, reached) if inp.dmin_m > 0.0 else pol_full[:1, :1, :1, :1]
 
     n_pix = spix.numel()
-    step = inner_pixels(inp)
+    use_fused = fused.usable(inp, first_pass=first_pass_k is not None, interp_on=state.interp_on)
+    step = n_pix if use_fused else inner_pixels(inp)   # the fused kernel blocks pixels itself
     parts = []
     for a in range(0, n_pix, step):
         sl = slice(a, min(a + step, n_pix))
         if step < n_pix and tracing():
             tap_chunk(spix[sl], fpix[sl], inp.loop_sizes)
-        parts.append(_accumulate(inp, geo, sc, pol_full, reached, sl, state, first_pass_k))
+        if use_fused:
+            parts.append(fused.inner_sum(inp, sc["q"]))
+        else:
+            parts.append(_accumulate(inp, geo, sc, pol_full, reached, sl, state, first_pass_k))
     if len(parts) > 1 and tracing():
         tap_chunk(spix, fpix, inp.loop_sizes)
     I = parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)

@@ -68,6 +68,9 @@ class EngineInputs:
     os_omega: bool
     compile: bool = False           # opt-in torch.compile of the common inner sum (simcore/kernel/compiled.py)
     hi: "EngineInputs | None" = None  # float32 runs that need float64 h (precision.py): the float64 twin
+    fused: str = "off"              # the fused float32 inner sum: on | auto | off (simcore/kernel/fused.py)
+    fused_chunks: bool = False      # the run's chunks go through the fused pixel kernel (render.py sizes them)
+    rendered_estimate: int = 0      # pixels the run renders (ROI area): fused.py's "auto" weighs the work
     r_e_sqr: float = 7.94079248018965e-30
     fluence: float = 0.0
 

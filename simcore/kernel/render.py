@@ -17,6 +17,7 @@ from simcore.kernel import resources
 from simcore.kernel.engine import RunState, compute_chunk
 from simcore.kernel.build import make_engine_inputs
 from simcore.kernel.forward_ad import dual_params, render_jvp
+from simcore.kernel.fused import pixels_usable, resolve_mode
 from simcore.kernel.precision import pixel_terms
 from simcore.setup.sequence import Setup, build_setup
 from simcore.taps import tap
@@ -44,7 +45,8 @@ class SimResult:
 
 def render(args, *, params: dict | None = None, dtype: str | None = None, device: str | None = None,
              pixels: list | None = None, cwd: str | None = None, dump_dir: str | None = None,
-             max_memory_gb: float | None = None, on_setup=None, on_pixels=None, outputs: bool = False) -> SimResult:
+             max_memory_gb: float | None = None, on_setup=None, on_pixels=None, outputs: bool = False,
+             fused: str | None = None) -> SimResult:
     """Run the engine. ``args`` is a nanoBragg argument list or a parsed :class:`CArgs`.
 
     ``params`` maps parameter names (setup.PARAM_UNITS, CLI units) to tensors for gradients.
@@ -55,6 +57,8 @@ def render(args, *, params: dict | None = None, dtype: str | None = None, device
     Writes no files (``dump_dir`` aside: where an -hkl run writes Fdump.bin, like the C).
     Before allocating, the device and the memory the run cannot avoid are checked (resources.py;
     ``outputs``: the caller will encode output files too).
+    ``fused``: the fused float32 numba kernel, ``off`` (default: traces close against it bit for bit)
+    | ``on`` | ``auto`` (kernel/fused.py; ``SIMCORE_FUSED`` overrides).
     Tensors in ``params`` that require grad get an autograd graph; forward-mode dual tensors
     (``torch.autograd.forward_ad``) get dual images (forward_ad.py).
     """
@@ -78,24 +82,50 @@ def render(args, *, params: dict | None = None, dtype: str | None = None, device
     dev = torch.device(dev_name)
     dt = {"float32": torch.float32, "float64": torch.float64}[dt_name]
     inp = make_engine_inputs(setup, dtype=dt, device=dev)
+    inp.fused = resolve_mode(fused)
+    xmin, xmax, ymin, ymax = setup.roi
+    inp.rendered_estimate = max(0, min(xmax, setup.det.fpixels - 1) - max(xmin, 0) + 1) * max(
+        0, min(ymax, setup.det.spixels - 1) - max(ymin, 0) + 1)
     budget = (max_memory_gb or cargs.max_memory_gb) * 1e9
     wants_grad = any(isinstance(v, torch.Tensor) and v.requires_grad for v in (params or {}).values())
     ctx = torch.enable_grad() if wants_grad else torch.inference_mode()
     with ctx:
+        inp.fused_chunks = pixels_usable(inp, first_pass=False, interp_on=inp.interpolate)
         n_f, n_s = setup.det.fpixels, setup.det.spixels
         full = torch.zeros(n_s * n_f, dtype=dt, device=dev)
         pieces: list = []
-        sink = pieces.append if wants_grad else (lambda item: full.index_put_((item[0],), item[1]))
+        sink = pieces.append if wants_grad else (lambda item: _store(full, *item))
         if on_pixels is not None:
             store = sink
-            sink = lambda item: (store(item), on_pixels(int(item[0].numel())))  # noqa: E731
-        rendered, omega_sum = _run(inp, setup, budget, pixels, sink)
+            sink = lambda item: (store(item), on_pixels(int(item[1].numel())))  # noqa: E731
+        rendered, omega_sum = _run(inp, setup, budget, pixels, sink, slices=not wants_grad)
         if pieces:  # autograd: one out-of-place scatter keeps the graph
             full = full.index_put((torch.cat([p[0] for p in pieces]),), torch.cat([p[1] for p in pieces]))
         image_compute = full.reshape(n_s, n_f)
         image = image_compute.to(torch.float32)
     return SimResult(image=image, image_compute=image_compute, setup=setup, inputs=inp, rendered=rendered,
                      omega_sum=omega_sum)
+
+
+def _store(full: torch.Tensor, idx, values: torch.Tensor) -> None:
+    """full[idx] = values; ``idx`` a slice (a run of whole rows: a plain copy) or flat indices."""
+    if isinstance(idx, slice):
+        full[idx] = values
+    else:
+        full.index_put_((idx,), values)
+
+
+def _flat_index(sp: torch.Tensor, fp: torch.Tensor, n_f: int, slices: bool):
+    """Flat raster indices of a chunk, or a slice when they are consecutive and ``slices``."""
+    n = sp.numel()
+    if slices and n > 1:
+        a = int(sp[0]) * n_f + int(fp[0])
+        if int(sp[-1]) * n_f + int(fp[-1]) - a + 1 == n:   # raster order: increasing, so consecutive
+            return slice(a, a + n)
+    return sp * n_f + fp
+
+
+FUSED_CHUNK_PIXELS = 1 << 21       # the fused kernel keeps no per-evaluation tensors: big chunks
 
 
 def _chunk_pixels(setup: Setup, inp, budget: float):
@@ -112,6 +142,8 @@ def _chunk_pixels(setup: Setup, inp, budget: float):
     geometry_dtype = inp.hi.dtype if inp.hi is not None else inp.dtype   # float64 geometry (precision.py)
     per_pixel = per_geometry * BYTES_PER_ELEMENT_LIVE * (geometry_dtype.itemsize // 4)
     max_pixels = int(max(1, min(budget // max(per_pixel, 1), GEOMETRY_ELEMENTS // per_geometry, 1 << 21)))
+    if inp.fused_chunks:
+        max_pixels = int(max(1, min(budget // 64, FUSED_CHUNK_PIXELS)))   # ~40 B per pixel in flight
     width = x1 - x0 + 1
     rows_per_chunk = max(1, max_pixels // width)
     cols = torch.arange(x0, x1 + 1, dtype=torch.int64)
@@ -140,6 +172,8 @@ def _find_first_pass(inp, setup, budget):
     """(slow, fast, k) of the run's first phi-loop pass: the first rendered pixel with a source not
     cut by dmin, and the serial index over (layer, sub_s, sub_f, source) of that evaluation."""
     for spix, fpix in _chunk_pixels(setup, inp, budget):
+        if not inp.dmin_m > 0.0:   # no dmin cut: every source is reached (geometry.scattering)
+            return int(spix[0]), int(fpix[0]), 0
         sp, fp = spix.to(inp.device), fpix.to(inp.device)
         reached = pixel_terms(inp, sp, fp)[1]["reached"]
         flat = reached.expand(reached.shape[:4] + (1, 1, reached.shape[-1])).reshape(-1, reached.shape[-1])
@@ -151,7 +185,7 @@ def _find_first_pass(inp, setup, budget):
     return None
 
 
-def _run(inp, setup, budget, pixels, sink):
+def _run(inp, setup, budget, pixels, sink, *, slices: bool = False):
     """Compute every chunk and hand (flat indices, values) to ``sink``; returns (rendered, Σ Ω)."""
     state = RunState(interp_on=inp.interpolate, first_pass_done=False)
     first = _find_first_pass(inp, setup, budget) if inp.rot_differs else None
@@ -168,7 +202,7 @@ def _run(inp, setup, budget, pixels, sink):
     for spix, fpix in chunks:
         for sp, fp, k in _split_first(spix, fpix, first):
             sp_d, fp_d = sp.to(inp.device), fp.to(inp.device)
-            sink((sp_d * n_f + fp_d, compute_chunk(inp, sp_d, fp_d, state, first_pass_k=k)))
+            sink((_flat_index(sp_d, fp_d, n_f, slices), compute_chunk(inp, sp_d, fp_d, state, first_pass_k=k)))
             rendered += sp.numel()
     return rendered, state.omega_sum
 
