@@ -138,8 +138,7 @@ def _run(argv: list[str], on_progress=None, on_result=None) -> int:
 
     # fused="auto": the numba kernel only when the run outweighs its import (simcore/kernel/fused.py)
     result = render(cargs, cwd=cwd, dump_dir=cwd if cargs.hkl_file else None, on_setup=on_setup,
-                    on_pixels=on_pixels, outputs=True,
-                    fused="off" if cargs.trace_pixel else "auto")   # a traced run: image and trace on one path
+                    on_pixels=on_pixels, outputs=True, fused="auto")
     if on_progress is not None and cargs.progress and not cargs.printout:
         on_progress(meter.total, meter.total, "rendered")      # a bar ends full (the C's meter stops short)
     _warn(result.setup.warnings, shown)

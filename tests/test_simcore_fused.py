@@ -78,3 +78,12 @@ def test_auto_mode_fuses_a_run_that_outweighs_the_import(monkeypatch):
     monkeypatch.setattr(fused, "render_chunk", lambda *a, **k: calls.append(1) or real(*a, **k))
     render(BASE + CASES["spec"].split(), dtype="float32", fused="auto")
     assert calls
+
+
+def test_auto_mode_stays_eager_when_the_arguments_trace_a_pixel(monkeypatch):
+    """The image of a traced run comes from the path its trace takes (closure bit for bit)."""
+    monkeypatch.setattr(fused, "AUTO_MIN_EAGER_S", 1e-6)
+    monkeypatch.setattr(fused, "render_chunk", lambda *a, **k: pytest.fail("a traced run took the fused kernel"))
+    monkeypatch.setattr(fused, "inner_sum", lambda *a, **k: pytest.fail("a traced run took the fused inner sum"))
+    render(BASE + CASES["spec"].split() + ["-trace_pixel", "1", "1"], dtype="float32", fused="auto")
+

@@ -58,7 +58,8 @@ def render(args, *, params: dict | None = None, dtype: str | None = None, device
     Before allocating, the device and the memory the run cannot avoid are checked (resources.py;
     ``outputs``: the caller will encode output files too).
     ``fused``: the fused float32 numba kernel, ``off`` (default: traces close against it bit for bit)
-    | ``on`` | ``auto`` (kernel/fused.py; ``SIMCORE_FUSED`` overrides).
+    | ``on`` | ``auto`` (kernel/fused.py; ``SIMCORE_FUSED`` overrides; ``auto`` stays eager when the
+    arguments trace a pixel, so the image is the one the trace closes against).
     Tensors in ``params`` that require grad get an autograd graph; forward-mode dual tensors
     (``torch.autograd.forward_ad``) get dual images (forward_ad.py).
     """
@@ -82,7 +83,10 @@ def render(args, *, params: dict | None = None, dtype: str | None = None, device
     dev = torch.device(dev_name)
     dt = {"float32": torch.float32, "float64": torch.float64}[dt_name]
     inp = make_engine_inputs(setup, dtype=dt, device=dev)
-    inp.fused = resolve_mode(fused)
+    mode = resolve_mode(fused)
+    if mode == "auto" and cargs.trace_pixel is not None:   # a traced run renders on the path its trace takes
+        mode = "off"
+    inp.fused = mode
     xmin, xmax, ymin, ymax = setup.roi
     inp.rendered_estimate = max(0, min(xmax, setup.det.fpixels - 1) - max(xmin, 0) + 1) * max(
         0, min(ymax, setup.det.spixels - 1) - max(ymin, 0) + 1)
