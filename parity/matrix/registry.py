@@ -86,10 +86,8 @@ def git_show_text(rev: str, relpath: str, *, root: Path | None = None) -> str | 
     return text if code == 0 else None
 
 
-def registry_history(*, relpath: str = REGISTRY_RELPATH, root: Path | None = None) -> list[tuple[str, str]]:
-    """``[(commit sha, registry text), ...]`` for every commit touching ``relpath``, oldest first
-    (GitUnavailable outside a checkout)."""
-    base = _repo_root(root)
+def _touching_commits(relpath: str, base: Path) -> list[tuple[str, str]]:
+    """``[(sha, path the file had there), ...]`` newest first, for every commit touching ``relpath``."""
     # --follow with --name-only: each commit with the path the file had then (it moved with the layout)
     code, out = _git(["log", "--format=@%H", "--name-only", "--follow", "--", relpath], root=base)
     if code != 0:
@@ -100,12 +98,23 @@ def registry_history(*, relpath: str = REGISTRY_RELPATH, root: Path | None = Non
             commits.append((line[1:], relpath))
         elif line.strip() and commits:
             commits[-1] = (commits[-1][0], line.strip())
+    return commits
+
+
+def _history(commits: list[tuple[str, str]], base: Path) -> list[tuple[str, str]]:
     history = []
     for sha, path in reversed(commits):
         code, text = _git(["show", f"{sha}:{path}"], root=base)
         if code == 0:   # a deleting commit has no text: the next version is compared with the last one
             history.append((sha, text))
     return history
+
+
+def registry_history(*, relpath: str = REGISTRY_RELPATH, root: Path | None = None) -> list[tuple[str, str]]:
+    """``[(commit sha, registry text), ...]`` for every commit touching ``relpath``, oldest first
+    (GitUnavailable outside a checkout)."""
+    base = _repo_root(root)
+    return _history(_touching_commits(relpath, base), base)
 
 
 def registry_changes(*, relpath: str = REGISTRY_RELPATH,
@@ -119,12 +128,9 @@ def registry_changes(*, relpath: str = REGISTRY_RELPATH,
     had before a move) is compared under the older path when --follow knows one, else skipped.
     """
     base = _repo_root(root)
-    history = registry_history(relpath=relpath, root=base)
-    code, out = _git(["log", "--format=@%H", "--name-only", "--follow", "--", relpath], root=base)
-    paths = []                          # every path the file had, newest first
-    for line in out.splitlines():
-        if line.strip() and not line.startswith("@") and line.strip() not in paths:
-            paths.append(line.strip())
+    commits = _touching_commits(relpath, base)
+    history = _history(commits, base)
+    paths = list(dict.fromkeys(path for _, path in commits))     # every path the file had, newest first
     pairs = []
     for sha, text in history:
         code, out = _git(["rev-list", "--parents", "-n", "1", sha], root=base)
