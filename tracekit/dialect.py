@@ -27,11 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 
 from tracekit.catalogue import Catalogue, catalogue
 from tracekit.errors import TraceParseError, TraceUsageError
-from tracekit.inputs import read_input_text
+from tracekit.inputs import read_input_yaml
 
 _FIELDS = {"name", "prefixes", "aliases", "scale", "ignore", "dtype", "config", "note", "description"}
 _PREFIX_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -68,12 +67,7 @@ class Dialect:
 def load_dialect(path: str | Path, *, cat: Catalogue | None = None) -> Dialect:
     """Read and validate a dialect YAML file (see module docstring)."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(read_input_text(path))     # a FIFO, folder or device is refused
-    except yaml.YAMLError as exc:
-        raise TraceParseError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    except UnicodeDecodeError:
-        raise TraceParseError(f"{path}: not a text file") from None
+    data = read_input_yaml(path)      # a FIFO, folder or device is refused; bad YAML is exit 5
     return dialect_from_dict(data, origin=str(path), cat=cat)
 
 

@@ -12,7 +12,7 @@ import stat
 from pathlib import Path
 from typing import IO
 
-__all__ = ["InputFileError", "check_input", "open_input", "read_input_bytes", "read_input_text"]
+__all__ = ["InputFileError", "check_input", "open_input", "read_input_bytes", "read_input_text", "read_input_yaml"]
 
 
 class InputFileError(OSError):
@@ -80,3 +80,19 @@ def read_input_bytes(path: str | os.PathLike) -> bytes:
 def read_input_text(path: str | os.PathLike, *, encoding: str = "utf-8", errors: str = "strict") -> str:
     """The text of the regular file ``path`` (see :func:`open_input`)."""
     return read_input_bytes(path).decode(encoding, errors)
+
+
+def read_input_yaml(path: str | os.PathLike):
+    """A user's YAML file (a dialect, tolerance rules), read as any input is; text that is not valid
+    YAML or not text at all is TraceParseError (exit 5). Returns what ``yaml.safe_load`` returns."""
+    import yaml
+
+    from tracekit.errors import TraceParseError
+
+    try:
+        return yaml.safe_load(read_input_text(path))
+    except yaml.YAMLError as exc:
+        raise TraceParseError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    except UnicodeDecodeError:
+        raise TraceParseError(f"{path}: not a text file") from None
+

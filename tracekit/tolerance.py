@@ -39,11 +39,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-import yaml
 
 from tracekit.catalogue import catalogue
 from tracekit.errors import TraceParseError, TraceUsageError
-from tracekit.inputs import read_input_text
+from tracekit.inputs import read_input_yaml
 from tracekit.records import LEVEL_DIMS, Value
 
 MODES = ("abs", "rel", "any", "equ", "ign")
@@ -117,12 +116,7 @@ def default_rules(dtype: str = "float64") -> RuleSet:
 def load_rules(path: str | Path) -> list[Rule]:
     """Rules from a YAML file (see module docstring). Unreadable YAML -> exit 5; bad rules -> 2."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(read_input_text(path))     # a FIFO, folder or device is refused
-    except yaml.YAMLError as exc:
-        raise TraceParseError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    except UnicodeDecodeError:
-        raise TraceParseError(f"{path}: not a text file") from None
+    data = read_input_yaml(path)      # a FIFO, folder or device is refused; bad YAML is exit 5
     items = (data or {}).get("rules") if isinstance(data, dict) else None
     if not isinstance(items, list):     # a YAML list or scalar: a malformed file (5), not a bad value
         raise TraceParseError(f"{path}: expected a mapping with a 'rules' list")
